@@ -1,0 +1,79 @@
+"""Session fixtures: two real DynamoDB Local servers, and fresh tables per test.
+
+The servers start once per test session on free ports, or the ones named by
+TOOLKIT_SOURCE_ENDPOINT and TOOLKIT_TARGET_ENDPOINT are used as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from tests.helpers import CACHE_DIR, free_port
+from toolkit.local import servers
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    source: str
+    target: str
+
+
+@pytest.fixture(scope="session")
+def endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
+    source = os.environ.get("TOOLKIT_SOURCE_ENDPOINT")
+    target = os.environ.get("TOOLKIT_TARGET_ENDPOINT")
+    if source and target:
+        yield Endpoints(source, target)
+        return
+    home: Path = tmp_path_factory.mktemp("local-servers")
+    settings = servers.LocalSettings(home, CACHE_DIR, free_port(), free_port(), heap="1g")
+    started, _ = servers.up(settings)
+    try:
+        by_role = {s.role: s.endpoint for s in started}
+        yield Endpoints(by_role["source"], by_role["target"])
+    finally:
+        servers.down(settings)
+
+
+def client(endpoint: str) -> DynamoDBClient:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+    )
+
+
+@pytest.fixture(scope="session")
+def source_client(endpoints: Endpoints) -> DynamoDBClient:
+    return client(endpoints.source)
+
+
+@pytest.fixture(scope="session")
+def target_client(endpoints: Endpoints) -> DynamoDBClient:
+    return client(endpoints.target)
+
+
+@pytest.fixture
+def table_name(source_client: DynamoDBClient, target_client: DynamoDBClient) -> Iterator[str]:
+    """A unique table name; whatever a test creates under it is deleted afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield name
+    for dynamodb in (source_client, target_client):
+        with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
+            dynamodb.delete_table(TableName=name)

@@ -1,0 +1,34 @@
+"""The toolkit's one error tree.
+
+Every error the toolkit raises on purpose is a ``ToolkitError``. Each class says
+once whether retrying can help (``transient``), so retry loops never guess from
+messages, and the CLI prints ``str(error)`` as one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ToolkitError(Exception):
+    """Root of the tree. The message is one line a user can act on."""
+
+    transient: ClassVar[bool] = False
+
+
+class TransientError(ToolkitError):
+    """The same call may succeed later: throttling, 5xx, a dropped connection."""
+
+    transient = True
+
+
+class TerminalError(ToolkitError):
+    """Retrying the same call cannot help; something must change first."""
+
+
+class UserError(TerminalError):
+    """Bad input: a config value, a flag, a table that does not exist."""
+
+
+class LocalServerError(TerminalError):
+    """The local DynamoDB servers could not be fetched, started or stopped."""
