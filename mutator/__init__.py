@@ -1,0 +1,1 @@
+"""Load generation: random puts and deletes on the source table (toolkit mutate)."""

@@ -1,0 +1,1 @@
+"""Two-way item-by-item comparison of source and target (toolkit verify)."""
