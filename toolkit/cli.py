@@ -7,6 +7,7 @@ line on stderr and ends the process with exit code 2. Exit codes: 0 ok,
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -14,6 +15,7 @@ import click
 from toolkit import __version__
 from toolkit.errors import ToolkitError
 from toolkit.local.commands import local
+from toolkit.migrate_command import migrate
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -27,6 +29,7 @@ def cli() -> None:
 
 
 cli.add_command(local)
+cli.add_command(migrate)
 
 
 def _not_built(name: str, issue: int) -> click.Command:
@@ -37,11 +40,19 @@ def _not_built(name: str, issue: int) -> click.Command:
     return command
 
 
-for _name, _issue in (("migrate", 3), ("mutate", 5), ("verify", 6)):
+for _name, _issue in (("mutate", 5), ("verify", 6)):
     cli.add_command(_not_built(_name, _issue))
 
 
 def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%y/%m/%d %H:%M:%S",
+    )
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     sys.exit(run(argv))
 
 

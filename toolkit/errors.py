@@ -32,3 +32,21 @@ class UserError(TerminalError):
 
 class LocalServerError(TerminalError):
     """The local DynamoDB servers could not be fetched, started or stopped."""
+
+
+class ServiceError(TerminalError):
+    """A server answered a request with an error that retrying cannot fix."""
+
+    def __init__(self, message: str, *, code: str = "", operation: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.operation = operation
+
+
+class ServiceBusy(TransientError):
+    """Throttling, a 5xx answer or a dropped connection: worth retrying."""
+
+    def __init__(self, message: str, *, code: str = "", operation: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.operation = operation

@@ -1,0 +1,89 @@
+"""BatchWriter against a stand-in target that throttles and returns unprocessed items.
+
+A real server cannot be made to throttle on demand; the same path runs against
+DynamoDB Local in the migration tests.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit.dataplane import Answer
+from toolkit.errors import ServiceBusy, ServiceError, TerminalError
+from toolkit.retry import RetryPolicy
+from toolkit.throughput import CapacityBudget
+from toolkit.writer import BatchWriter, TargetCapabilities
+
+
+class StormyTarget:
+    """Acknowledges a random part of each batch, throttles some calls outright."""
+
+    def __init__(self, seed: int, throttle_rate: float = 0.3, keep_rate: float = 0.5) -> None:
+        self.rng = random.Random(seed)
+        self.throttle_rate = throttle_rate
+        self.keep_rate = keep_rate
+        self.stored: dict[str, Any] = {}
+        self.batch_sizes: list[int] = []
+
+    def call(self, operation: str, request: dict[str, Any], api: str = "") -> Answer:
+        assert operation == "BatchWriteItem"
+        ((table, batch),) = request["RequestItems"].items()
+        self.batch_sizes.append(len(batch))
+        if self.rng.random() < self.throttle_rate:
+            raise ServiceBusy("throttled", code="ProvisionedThroughputExceededException")
+        unprocessed = []
+        for entry in batch:
+            if self.rng.random() < self.keep_rate:
+                unprocessed.append(entry)
+            else:
+                self.stored[entry["PutRequest"]["Item"]["id"]["S"]] = entry
+        body = {"UnprocessedItems": {table: unprocessed} if unprocessed else {}}
+        return Answer(body, 0)
+
+
+def writer(target: Any, batch_size: int = 25, give_up_after: float = 1e9) -> BatchWriter:
+    policy = RetryPolicy(give_up_after=give_up_after, sleep=lambda _: None)
+    return BatchWriter(
+        target, "t", TargetCapabilities(batch_size=batch_size), CapacityBudget(None), policy, ["id"]
+    )
+
+
+def puts(count: int) -> list[dict[str, Any]]:
+    return [{"PutRequest": {"Item": {"id": {"S": f"k{n}"}}}} for n in range(count)]
+
+
+@given(seed=st.integers(0, 10**6), count=st.integers(0, 300), size=st.sampled_from([25, 100]))
+@settings(max_examples=40, deadline=None)
+def test_every_item_is_acknowledged_through_a_storm(seed: int, count: int, size: int) -> None:
+    target = StormyTarget(seed)
+    writer(target, size).write(puts(count))
+    assert sorted(target.stored) == sorted(f"k{n}" for n in range(count))
+    assert all(0 < s <= size for s in target.batch_sizes)
+
+
+def test_a_write_that_keeps_failing_stops_with_table_and_keys() -> None:
+    target = StormyTarget(seed=1, throttle_rate=1.0)
+    with pytest.raises(TerminalError) as raised:
+        writer(target, give_up_after=0.5).write(puts(5))
+    message = str(raised.value)
+    assert "table t" in message
+    assert '{"id":{"S":"k0"}}' in message
+    assert "and 2 more" in message
+
+
+def test_a_rejected_write_is_not_retried() -> None:
+    class Rejecting:
+        calls = 0
+
+        def call(self, operation: str, request: dict[str, Any], api: str = "") -> Answer:
+            Rejecting.calls += 1
+            raise ServiceError("ValidationException: item too large", code="ValidationException")
+
+    with pytest.raises(TerminalError, match="item too large"):
+        writer(Rejecting()).write(puts(3))
+    assert Rejecting.calls == 1

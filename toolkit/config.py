@@ -1,0 +1,363 @@
+"""Typed YAML configuration, validated once at the edge.
+
+The file keeps the Scylla Migrator's key names, so a Migrator DynamoDB config
+loads unchanged. Everything is checked here, before any connection is made:
+each problem is one ``UserError`` line naming the key by its dotted path. Keys
+the Migrator accepts but that change nothing here become ``notes`` for the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from toolkit.config_reader import Node, read_yaml, show
+from toolkit.errors import UserError
+
+DYNAMODB_MAX_BATCH = 25
+ALTERNATOR_MAX_BATCH = 100
+BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_REDACTED = "<redacted>"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int | None
+
+    @property
+    def url(self) -> str:
+        """The URL to send requests to; a host without a scheme gets http:// (https:// on 443)."""
+        base = self.host.rstrip("/")
+        if "://" not in base:
+            base = ("https://" if self.port == 443 else "http://") + base
+        return base if self.port is None else f"{base}:{self.port}"
+
+
+@dataclass(frozen=True)
+class AssumeRole:
+    arn: str
+    session_name: str | None
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    access_key: str | None
+    secret_key: str | None
+    profile: str | None
+    assume_role: AssumeRole | None  # all four None: boto3's default credential chain
+
+    def __repr__(self) -> str:
+        # Keys are shown only as set or unset, so logging a config never leaks them.
+        hidden = [None if v is None else _REDACTED for v in (self.access_key, self.secret_key)]
+        return (
+            f"Credentials(access_key={hidden[0]}, secret_key={hidden[1]}, "
+            f"profile={self.profile!r}, assume_role={self.assume_role!r})"
+        )
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    type: str
+    table: str
+    region: str | None
+    endpoint: Endpoint | None
+    credentials: Credentials
+    scan_segments: int | None
+    read_throughput: int | None
+    throughput_read_percent: float | None
+    max_map_tasks: int | None
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    type: str
+    table: str
+    region: str | None
+    endpoint: Endpoint | None
+    credentials: Credentials
+    scan_segments: int | None
+    stream_changes: bool
+    skip_initial_snapshot_transfer: bool  # False unless stream_changes, as in the Migrator
+    write_throughput: int | None
+    throughput_write_percent: float | None
+    billing_mode: str  # PAY_PER_REQUEST (the default) or PROVISIONED
+    batch_size: int  # items per BatchWriteItem: at most 25 on dynamodb, 100 on alternator
+    remove_consumed_capacity: bool  # default True on alternator, which may reject it
+
+
+@dataclass(frozen=True)
+class Rename:
+    source_name: str
+    target_name: str
+
+
+@dataclass(frozen=True)
+class MigrationConfig:
+    source: SourceConfig
+    target: TargetConfig
+    renames: tuple[Rename, ...]
+    path: Path | None  # the file it was loaded from
+    notes: tuple[str, ...]  # one line per Migrator key that has no effect here
+
+
+_TOP_KEYS = ("source", "target", "renames", "savepoints", "validation")
+_INERT_TOP = {
+    "skipTokenRanges": "it applies to Cassandra sources only",
+    "skipSegments": "the toolkit resumes from its own state file, not from Migrator savepoints",
+    "skipParquetFiles": "it applies to Parquet sources only",
+}
+_COMMON = ("type", "table", "region", "endpoint", "credentials", "removeConsumedCapacity")
+_READ_KEYS = ("scanSegments", "readThroughput", "throughputReadPercent", "maxMapTasks")
+_WRITE_KEYS = ("writeThroughput", "throughputWritePercent", "streamChanges")
+_TARGET_OWN = ("skipInitialSnapshotTransfer", "billingMode", "batchSize", "alternator")
+# The Migrator's Alternator client settings: top level with `type: alternator`, or
+# nested under `alternator:`. The toolkit has its own client: only the batch size counts.
+_ALTERNATOR = (
+    *("datacenter", "rack", "compression", "optimizeHeaders", "maxConnections"),
+    *("activeRefreshIntervalMs", "idleRefreshIntervalMs", "connectionMaxIdleTimeMs"),
+    *("connectionTimeToLiveMs", "connectionAcquisitionTimeoutMs", "connectionTimeoutMs"),
+    "maxItemsPerBatch",
+)
+_SAVEPOINTS = ("path", "intervalSeconds", "enableParquetFileTracking")
+_VALIDATION = (
+    *("compareTimestamps", "ttlToleranceMillis", "writetimeToleranceMillis", "failuresToFetch"),
+    *("floatingPointTolerance", "timestampMsTolerance", "hashColumns"),
+)
+_STREAM_TYPES = {"dynamodb-streams": True, "dynamodb": True, "ddb": True}
+_STREAM_TYPES |= {"disabled": False, "none": False, "off": False}
+
+
+def _inert(node: Node, keys: Collection[str], why: str, used: str = "") -> None:
+    """Note each key that is set but changes nothing here (its value is not checked)."""
+    for key in keys:
+        if key != used and node.data.get(key) not in (None, [], {}):
+            node.note(key, why)
+
+
+def _type(node: Node, allowed: Mapping[str, str], fix: str) -> str:
+    # Absent means dynamodb: the Migrator needs it, but no other reading makes sense here.
+    value = node.data.get("type", "dynamodb")
+    name = value.strip().lower() if isinstance(value, str) else ""
+    if name not in allowed:
+        node.wrong("type", value, " or ".join(sorted(set(allowed.values()))), fix)
+    return allowed[name]
+
+
+def _table(node: Node) -> str:
+    name = node.text("table")
+    if name is None:
+        node.fail("table", "is missing", "name the table, e.g. table: my_table")
+    if not _TABLE_NAME.fullmatch(name):
+        expected = "a table name of 3 to 255 letters, digits, '_', '-' or '.'"
+        node.wrong("table", name, expected, "use the table's exact name")
+    return name
+
+
+def _endpoint(node: Node | None) -> Endpoint | None:
+    if node is None:
+        return None
+    node.only(("host", "port"))
+    host = node.text("host") or node.fail("host", "is missing", "write e.g. host: http://scylla")
+    if re.search(r"\s", host):
+        node.wrong("host", host, "a server address without spaces")
+    port = node.integer("port", 1, 65535)
+    try:
+        parts = urlsplit(host if "://" in host else f"http://{host}")
+        has_port = parts.port is not None
+    except ValueError:
+        node.wrong("host", host, "a server address like http://scylla or 127.0.0.1")
+    bare_ipv6 = "[" not in parts.netloc and ":" in (parts.hostname or "")
+    extra = (parts.path.strip("/"), parts.query, parts.fragment, parts.username)
+    if parts.scheme not in ("http", "https") or not parts.hostname or bare_ipv6 or any(extra):
+        node.wrong("host", host, "a server address like http://scylla, 127.0.0.1 or [::1]")
+    if has_port and port is not None:
+        node.fail("port", "is given twice (endpoint.host has a port too)", "keep only one")
+    return Endpoint(host, port)
+
+
+def _credentials(node: Node | None) -> Credentials:
+    if node is None:
+        return Credentials(None, None, None, None)
+    node.only(("accessKey", "secretKey", "profile", "assumeRole"))
+    access, secret = node.text("accessKey"), node.text("secretKey")
+    for key, have, other in (("secretKey", access, secret), ("accessKey", secret, access)):
+        if have and not other:
+            node.fail(key, "is missing", "give accessKey and secretKey together, or neither")
+        if other == _REDACTED:
+            node.fail(key, "is redacted (a Migrator savepoint?)", "use the original config file")
+    profile = node.text("profile")
+    if profile and access:
+        node.fail("profile", "is set together with accessKey", "keep either the profile or keys")
+    return Credentials(access, secret, profile, _assume_role(node.section("assumeRole")))
+
+
+def _assume_role(node: Node | None) -> AssumeRole | None:
+    if node is None:
+        return None
+    node.only(("arn", "sessionName"))
+    arn = node.text("arn") or node.fail("arn", "is missing", "give the ARN of the role to assume")
+    return AssumeRole(arn, node.text("sessionName"))
+
+
+def _alternator_settings(node: Node, top_level: bool, limit: int | None) -> int | None:
+    """Check the Migrator's Alternator client settings; return maxItemsPerBatch if it counts."""
+    nested = node.section("alternator")
+    if nested is not None:
+        nested.only(_ALTERNATOR)
+    found, used = None, "maxItemsPerBatch" if limit else ""
+    for part in (nested, node if top_level else None):
+        if part is not None:
+            _inert(part, _ALTERNATOR, "the toolkit uses its own HTTP client", used)
+            over = f"BatchWriteItem takes at most {limit} items"
+            found = (part.integer(used, 1, limit, over) if limit else None) or found
+    return found
+
+
+def _stream_changes(node: Node) -> bool:
+    value = node.data.get("streamChanges")
+    if not isinstance(value, dict):
+        return node.flag("streamChanges", False)
+    inner = Node(node.origin, node.at("streamChanges"), value, node.notes)
+    inner.only(("type", "streamArn", "initialTimestamp", "appName"))
+    kind = (inner.text("type") or "").lower()
+    if kind not in _STREAM_TYPES:
+        fix = "the toolkit reads DynamoDB Streams only, so write streamChanges: true"
+        inner.wrong("type", inner.data.get("type"), "dynamodb-streams or disabled", fix)
+    return _STREAM_TYPES[kind]
+
+
+def _batch_size(node: Node, kind: str) -> int:
+    """batchSize, else the Migrator's maxItemsPerBatch, else the most the API takes."""
+    limit = ALTERNATOR_MAX_BATCH if kind == "alternator" else DYNAMODB_MAX_BATCH
+    over = f"BatchWriteItem takes at most {limit} items on {kind}"
+    batch = node.integer("batchSize", 1, limit, over)
+    nested = _alternator_settings(node, kind == "alternator", limit)
+    if batch is not None and nested is not None and batch != nested:
+        node.fail("batchSize", "disagrees with maxItemsPerBatch", "keep only one of them")
+    return batch or nested or limit
+
+
+def _source(node: Node) -> SourceConfig:
+    fix = "write type: dynamodb (the toolkit copies a live DynamoDB table)"
+    kind = _type(node, {"dynamodb": "dynamodb", "dynamo": "dynamodb"}, fix)
+    node.only((*_COMMON, *_READ_KEYS, "alternator"))
+    _alternator_settings(node, False, None)
+    if node.data.get("removeConsumedCapacity") is not None:
+        node.flag("removeConsumedCapacity", False)
+        node.note("removeConsumedCapacity", "it applies to the target's writes only")
+    return SourceConfig(
+        type=kind,
+        table=_table(node),
+        region=node.text("region"),
+        endpoint=_endpoint(node.section("endpoint")),
+        credentials=_credentials(node.section("credentials")),
+        scan_segments=node.integer("scanSegments"),
+        read_throughput=node.integer("readThroughput"),
+        throughput_read_percent=node.number("throughputReadPercent", 0.1, 1.5),
+        max_map_tasks=node.integer("maxMapTasks"),
+    )
+
+
+def _target(node: Node) -> TargetConfig:
+    kinds = {"dynamodb": "dynamodb", "dynamo": "dynamodb", "alternator": "alternator"}
+    kind = _type(node, kinds, "write type: dynamodb or type: alternator")
+    alternator = kind == "alternator"
+    for key in node.data:
+        if not alternator and key in _ALTERNATOR:
+            fix = "set type: alternator, or move it under alternator:"
+            node.fail(str(key), "is an Alternator setting", fix)
+    node.only(
+        (*_COMMON, *_READ_KEYS, *_WRITE_KEYS, *_TARGET_OWN, *(_ALTERNATOR if alternator else ()))
+    )
+    batch_size = _batch_size(node, kind)
+    if alternator and node.data.get("endpoint") is None:
+        node.fail("endpoint", "is missing", "Alternator needs endpoint: {host: ..., port: 8000}")
+    billing = (node.text("billingMode") or BILLING_MODES[0]).upper()
+    if billing not in BILLING_MODES:
+        node.wrong("billingMode", node.data["billingMode"], " or ".join(BILLING_MODES))
+    for key in _READ_KEYS:
+        if key == "throughputReadPercent":
+            node.number(key, 0.1, 1.5)
+        else:
+            node.integer(key)
+        if node.data.get(key) is not None:  # the Migrator's docs list them on the target too
+            node.note(key, "it applies to the source's reads")
+    stream = _stream_changes(node)
+    skip = node.flag("skipInitialSnapshotTransfer", False)
+    if skip and not stream:
+        node.note("skipInitialSnapshotTransfer", "the Migrator ignores it without streamChanges")
+    return TargetConfig(
+        type=kind,
+        table=_table(node),
+        region=node.text("region"),
+        endpoint=_endpoint(node.section("endpoint")),
+        credentials=_credentials(node.section("credentials")),
+        scan_segments=node.integer("scanSegments"),
+        stream_changes=stream,
+        skip_initial_snapshot_transfer=skip and stream,
+        write_throughput=node.integer("writeThroughput"),
+        throughput_write_percent=node.number("throughputWritePercent", 0.1, 1.5),
+        billing_mode=billing,
+        batch_size=batch_size,
+        remove_consumed_capacity=node.flag("removeConsumedCapacity", alternator),
+    )
+
+
+def _renames(root: Node) -> tuple[Rename, ...]:
+    renames: list[Rename] = []
+    firsts: dict[tuple[str, str], int] = {}
+    for i, item in enumerate(root.items("renames")):
+        if not isinstance(item, dict):
+            root.wrong(f"renames[{i}]", item, "a mapping with from and to")
+        node = Node(root.origin, f"renames[{i}]", item, root.notes)
+        node.only(("from", "to"))
+        names = {
+            key: node.text(key) or node.fail(key, "is missing", "give both from and to")
+            for key in ("from", "to")
+        }
+        for key, name in names.items():
+            first = firsts.setdefault((key, name), i)
+            if first != i:
+                node.fail(key, f"repeats renames[{first}].{key} ({name!r})", "keep one of them")
+        renames.append(Rename(names["from"], names["to"]))
+    return tuple(renames)
+
+
+def _top_level_extras(root: Node) -> None:
+    for key, schema, why in (
+        ("savepoints", _SAVEPOINTS, "the toolkit records progress in its state file (--state)"),
+        ("validation", _VALIDATION, "`toolkit verify` compares items exactly"),
+    ):
+        node = root.section(key)
+        if node is not None:
+            node.only(schema)
+            root.note(key, why)
+    for key, why in _INERT_TOP.items():
+        if root.items(key):
+            root.note(key, why)
+
+
+def parse_config(data: object, origin: str = "config") -> MigrationConfig:
+    """Validate a parsed YAML document; raise UserError on the first problem."""
+    if not isinstance(data, dict):
+        fix = "it needs a source and a target section"
+        raise UserError(f"{origin}: the top level must be a mapping, got {show(data)}; {fix}")
+    root = Node(origin, "", data, [])
+    root.only((*_TOP_KEYS, *_INERT_TOP))
+    source = root.needed("source", "add a source section with type and table")
+    target = root.needed("target", "add a target section with type and table")
+    config = MigrationConfig(_source(source), _target(target), _renames(root), None, ())
+    _top_level_extras(root)
+    return dataclasses.replace(config, notes=tuple(root.notes))
+
+
+def load_config(path: Path) -> MigrationConfig:
+    """Read, parse and validate one config file; every failure is one UserError line."""
+    config = parse_config(read_yaml(path), origin=str(path))
+    return dataclasses.replace(config, path=path)

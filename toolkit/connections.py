@@ -1,0 +1,106 @@
+"""Sessions, control-plane clients and data planes for a config section.
+
+Credentials come from the section (static keys, a profile, assume-role) or the
+default chain; they are handed to botocore and never printed or stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+
+from toolkit.config import SourceConfig, TargetConfig
+from toolkit.dataplane import DataPlane
+from toolkit.errors import UserError
+from toolkit.service_errors import translated
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+Section = SourceConfig | TargetConfig
+DEFAULT_LOCAL_REGION = "us-east-1"  # any region signs for a custom endpoint
+
+
+@dataclass
+class Connection:
+    """Everything needed to talk to one side: source or target."""
+
+    role: str
+    section: Section
+    session: boto3.Session
+    region: str
+
+    @property
+    def where(self) -> str:
+        url = self.section.endpoint.url if self.section.endpoint else f"region {self.region}"
+        return f"{self.role} {url}"
+
+    def control(self) -> DynamoDBClient:
+        return self.session.client(
+            "dynamodb",
+            endpoint_url=self._endpoint_url(),
+            config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5),
+        )
+
+    def streams(self) -> DynamoDBStreamsClient:
+        return self.session.client(
+            "dynamodbstreams",
+            endpoint_url=self._endpoint_url(),
+            config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5),
+        )
+
+    def data_plane(self, connections: int, *, streams: bool = False) -> DataPlane:
+        url = (self.streams() if streams else self.control()).meta.endpoint_url
+        with translated("GetCredentials", self.where):
+            credentials = self.session.get_credentials()
+        if credentials is None:
+            raise UserError(
+                f"no AWS credentials found for the {self.role}: set `credentials` in its "
+                "config section, or a profile, or the AWS environment variables"
+            )
+        return DataPlane(url, self.region, credentials, connections=connections)
+
+    def _endpoint_url(self) -> str | None:
+        return self.section.endpoint.url if self.section.endpoint else None
+
+
+def connect(role: str, section: Section) -> Connection:
+    credentials = section.credentials
+    core = botocore.session.Session(profile=credentials.profile) if credentials.profile else None
+    with translated("LoadProfile", role):
+        session = boto3.Session(
+            aws_access_key_id=credentials.access_key,
+            aws_secret_access_key=credentials.secret_key,
+            botocore_session=core,
+            region_name=section.region,
+        )
+    region = section.region or session.region_name
+    if region is None:
+        if section.endpoint is None:
+            raise UserError(f"{role}.region is missing: set the AWS region of the {role} table")
+        region = DEFAULT_LOCAL_REGION
+    if credentials.assume_role is not None:
+        _assume_role(session, credentials.assume_role.arn, credentials.assume_role.session_name)
+    return Connection(role, section, session, region)
+
+
+def _assume_role(session: boto3.Session, arn: str, session_name: str | None) -> None:
+    core: Any = session._session  # boto3 exposes no public way to set refreshing credentials
+    base = session.get_credentials()
+    if base is None:
+        raise UserError(f"assumeRole {arn} needs base credentials to call STS, and none were found")
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=core.create_client,
+        source_credentials=base,
+        role_arn=arn,
+        extra_args={"RoleSessionName": session_name} if session_name else {},
+    )
+    core._credentials = DeferredRefreshableCredentials(
+        method="assume-role", refresh_using=fetcher.fetch_credentials
+    )

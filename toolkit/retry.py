@@ -1,0 +1,53 @@
+"""Exponential backoff with full jitter, for every retried request.
+
+Whether an error is worth retrying is decided once, by its class (see
+``toolkit.errors``); this module only decides when to try again and when to stop.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from toolkit.errors import ToolkitError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base: float = 0.05  # seconds before the first retry, at most
+    cap: float = 5.0  # longest single wait
+    give_up_after: float = 120.0  # seconds of retrying before a failure is final
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def delays(self) -> Iterator[float]:
+        """Waits before each retry; ends when the time to give up has come."""
+        deadline = self.clock() + self.give_up_after
+        attempt = 0
+        while True:
+            delay = self.rng.uniform(0, min(self.cap, self.base * 2**attempt))
+            if self.clock() + delay > deadline:
+                return
+            yield delay
+            attempt += 1
+
+
+def call_with_retries(action: Callable[[], T], policy: RetryPolicy) -> T:
+    """Run ``action``; retry it on transient errors until the policy gives up."""
+    delays = policy.delays()
+    while True:
+        try:
+            return action()
+        except ToolkitError as error:
+            if not error.transient:
+                raise
+            delay = next(delays, None)
+            if delay is None:
+                raise
+            policy.sleep(delay)

@@ -1,0 +1,102 @@
+"""Control plane: read the source's schema, create or check the target's, copy TTL."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from toolkit.errors import ServiceError, UserError
+from toolkit.service_errors import translated
+from toolkit.table_schema import create_table_request, key_schema, renamed_key_schema, show
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+log = logging.getLogger("migrator")
+
+
+def describe(client: DynamoDBClient, table: str, where: str) -> dict[str, Any] | None:
+    """The table's description, or None when it does not exist."""
+    try:
+        with translated("DescribeTable", where):
+            return dict(client.describe_table(TableName=table)["Table"])
+    except ServiceError as error:
+        if error.code == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def describe_source(client: DynamoDBClient, table: str, where: str) -> dict[str, Any]:
+    description = describe(client, table, where)
+    if description is None:
+        raise UserError(f"source table {table} does not exist on {where}; check source.table")
+    return description
+
+
+def ttl_attribute(client: DynamoDBClient, table: str, where: str) -> str | None:
+    with translated("DescribeTimeToLive", where):
+        ttl = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        return ttl.get("AttributeName")
+    return None
+
+
+def ensure_target(
+    source: Mapping[str, Any],
+    client: DynamoDBClient,
+    table: str,
+    billing_mode: str,
+    renames: Mapping[str, str],
+    where: str,
+) -> bool:
+    """Create the target table like the source, or check the existing one's keys.
+
+    Returns whether the table was created. Nothing is written when keys differ.
+    """
+    wanted = renamed_key_schema(key_schema(source), renames)
+    existing = describe(client, table, where)
+    if existing is not None:
+        found = key_schema(existing)
+        if found != wanted:
+            raise UserError(
+                f"target table {table} has key schema [{show(found)}] but the source needs "
+                f"[{show(wanted)}]; drop the target table or point target.table elsewhere"
+            )
+        log.info("Target table %s exists with the source's key schema", table)
+        return False
+    log.info("Creating target table %s with key schema [%s]", table, show(wanted))
+    with translated("CreateTable", where):
+        client.create_table(**create_table_request(source, table, billing_mode, renames))
+    _wait_active(client, table, where)
+    return True
+
+
+def copy_ttl(
+    client: DynamoDBClient,
+    table: str,
+    attribute: str | None,
+    renames: Mapping[str, str],
+    where: str,
+) -> None:
+    if attribute is None:
+        return
+    name = renames.get(attribute, attribute)
+    if ttl_attribute(client, table, where) == name:
+        return
+    log.info("Enabling TTL on attribute %s of target table %s", name, table)
+    with translated("UpdateTimeToLive", where):
+        client.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": name}
+        )
+
+
+def _wait_active(client: DynamoDBClient, table: str, where: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        description = describe(client, table, where)
+        if description is not None and description.get("TableStatus") == "ACTIVE":
+            return
+        time.sleep(0.5)
+    raise ServiceError(f"target table {table} did not become ACTIVE within {timeout:.0f} s")

@@ -1,0 +1,119 @@
+"""The run's state in one SQLite file: what is copied, where each segment stands.
+
+A checkpoint is written only after the target acknowledged every write before it,
+so a restart continues each segment from its last finished page. The file holds
+no credentials. A lock file beside it keeps a second live run away.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from toolkit.errors import UserError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS run (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS segments (
+    segment INTEGER PRIMARY KEY,
+    last_key BLOB,
+    items INTEGER NOT NULL DEFAULT 0,
+    pages INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass(frozen=True)
+class SegmentProgress:
+    segment: int
+    last_key: dict[str, Any] | None
+    items: int
+    done: bool
+
+
+class RunState:
+    """Thread-safe: the snapshot's workers checkpoint through one connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock_file = _take_lock(path)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._mutex = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+        self._lock_file.close()
+
+    def get(self, name: str) -> str | None:
+        with self._mutex:
+            row = self._db.execute("SELECT value FROM run WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, name: str, value: str) -> None:
+        with self._mutex:
+            self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (name, value))
+
+    def claim(self, name: str, value: str, hint: str) -> None:
+        """Record ``value`` the first time; later runs must bring the same one."""
+        recorded = self.get(name)
+        if recorded is None:
+            self.put(name, value)
+        elif recorded != value:
+            raise UserError(
+                f"the state file {self.path} belongs to {name} {recorded!r}, not {value!r}; {hint}"
+            )
+
+    def segments(self, total: int) -> list[SegmentProgress]:
+        with self._mutex:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO segments (segment) VALUES (?)", [(s,) for s in range(total)]
+            )
+            rows = self._db.execute(
+                "SELECT segment, last_key, items, done FROM segments WHERE segment < ? "
+                "ORDER BY segment",
+                (total,),
+            ).fetchall()
+        return [
+            SegmentProgress(seg, orjson.loads(key) if key else None, items, bool(done))
+            for seg, key, items, done in rows
+        ]
+
+    def checkpoint(self, segment: int, last_key: dict[str, Any] | None, items: int) -> None:
+        """A page is written: continue after ``last_key``; None means the segment is done."""
+        key = orjson.dumps(last_key) if last_key is not None else None
+        with self._mutex:
+            self._db.execute(
+                "UPDATE segments SET last_key = ?, items = items + ?, pages = pages + 1, "
+                "done = ? WHERE segment = ?",
+                (key, items, int(last_key is None), segment),
+            )
+
+
+def _take_lock(path: Path) -> Any:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = (path.parent / f"{path.name}.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise UserError(
+            f"the state file {path} is in use by a live run (pid {holder}); "
+            "stop that run first, or give this one another --state"
+        ) from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle

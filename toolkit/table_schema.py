@@ -1,0 +1,107 @@
+"""Pure logic on table descriptions: the target's CreateTable request, key schemas.
+
+Takes and returns boto3's low-level shapes (plain dicts); imports no boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Description = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    name: str
+    role: str  # HASH or RANGE
+    type: str  # S, N or B
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.type}, {self.role})"
+
+
+def key_schema(description: Description) -> tuple[KeyAttribute, ...]:
+    types = {a["AttributeName"]: a["AttributeType"] for a in description["AttributeDefinitions"]}
+    return tuple(
+        KeyAttribute(k["AttributeName"], k["KeyType"], types[k["AttributeName"]])
+        for k in sorted(description["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
+    )
+
+
+def renamed_key_schema(
+    keys: tuple[KeyAttribute, ...], renames: Mapping[str, str]
+) -> tuple[KeyAttribute, ...]:
+    return tuple(KeyAttribute(renames.get(k.name, k.name), k.role, k.type) for k in keys)
+
+
+def show(keys: tuple[KeyAttribute, ...]) -> str:
+    return ", ".join(str(k) for k in keys)
+
+
+def create_table_request(
+    source: Description, target_table: str, billing_mode: str, renames: Mapping[str, str]
+) -> dict[str, Any]:
+    """CreateTable for the target: the source's keys, indexes and (renamed) attributes."""
+
+    def name(n: str) -> str:
+        return renames.get(n, n)
+
+    def keys(schema: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [
+            {"AttributeName": name(k["AttributeName"]), "KeyType": k["KeyType"]} for k in schema
+        ]
+
+    request: dict[str, Any] = {
+        "TableName": target_table,
+        "KeySchema": keys(source["KeySchema"]),
+        "AttributeDefinitions": [
+            {"AttributeName": name(a["AttributeName"]), "AttributeType": a["AttributeType"]}
+            for a in source["AttributeDefinitions"]
+        ],
+        "BillingMode": billing_mode,
+    }
+    provisioned = billing_mode == "PROVISIONED"
+    if provisioned:
+        request["ProvisionedThroughput"] = _throughput(source.get("ProvisionedThroughput"))
+    global_indexes = [
+        {
+            "IndexName": index["IndexName"],
+            "KeySchema": keys(index["KeySchema"]),
+            "Projection": _projection(index["Projection"], name),
+            **(
+                {"ProvisionedThroughput": _throughput(index.get("ProvisionedThroughput"))}
+                if provisioned
+                else {}
+            ),
+        }
+        for index in source.get("GlobalSecondaryIndexes", ())
+    ]
+    local_indexes = [
+        {
+            "IndexName": index["IndexName"],
+            "KeySchema": keys(index["KeySchema"]),
+            "Projection": _projection(index["Projection"], name),
+        }
+        for index in source.get("LocalSecondaryIndexes", ())
+    ]
+    if global_indexes:
+        request["GlobalSecondaryIndexes"] = global_indexes
+    if local_indexes:
+        request["LocalSecondaryIndexes"] = local_indexes
+    return request
+
+
+def _projection(projection: Mapping[str, Any], name: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {"ProjectionType": projection.get("ProjectionType", "ALL")}
+    if projection.get("NonKeyAttributes"):
+        result["NonKeyAttributes"] = [name(n) for n in projection["NonKeyAttributes"]]
+    return result
+
+
+def _throughput(source: Mapping[str, Any] | None) -> dict[str, int]:
+    # An on-demand source reports 0; a provisioned target needs at least 1.
+    read = int((source or {}).get("ReadCapacityUnits") or 0) or 5
+    write = int((source or {}).get("WriteCapacityUnits") or 0) or 5
+    return {"ReadCapacityUnits": read, "WriteCapacityUnits": write}

@@ -1,0 +1,60 @@
+"""Keep reads (or writes) within a budget of capacity units per second.
+
+The budget is charged with what the server reports as consumed, after the
+fact, like the Scylla Migrator's throughput settings: a worker may start a
+request while the budget is not in debt, and waits while it is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class CapacityBudget:
+    def __init__(
+        self,
+        units_per_second: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.units_per_second = units_per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = units_per_second or 0.0
+        self._updated = clock()
+
+    @property
+    def limited(self) -> bool:
+        return self.units_per_second is not None
+
+    def wait_turn(self) -> None:
+        """Block until the budget is out of debt."""
+        if self.units_per_second is None:
+            return
+        while True:
+            with self._lock:
+                self._refill()
+                if self._tokens > 0:
+                    return
+                wait = -self._tokens / self.units_per_second + 0.001
+            self._sleep(wait)
+
+    def spend(self, units: float) -> None:
+        if self.units_per_second is None:
+            return
+        with self._lock:
+            self._refill()
+            self._tokens -= units
+
+    def _refill(self) -> None:
+        assert self.units_per_second is not None
+        now = self._clock()
+        # At most one second of unused budget carries over: bursts stay short.
+        self._tokens = min(
+            self.units_per_second, self._tokens + (now - self._updated) * self.units_per_second
+        )
+        self._updated = now

@@ -1,0 +1,97 @@
+"""BatchWriteItem with retries: every request acknowledged, or the run stops.
+
+Shared by the snapshot and the stream replay. Requests are BatchWriteItem's own
+shapes ({"PutRequest": {"Item": ...}} or {"DeleteRequest": {"Key": ...}}), passed
+through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from toolkit.dataplane import DataPlane
+from toolkit.errors import TerminalError, ToolkitError
+from toolkit.retry import RetryPolicy
+from toolkit.throughput import CapacityBudget
+
+WriteRequest = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TargetCapabilities:
+    """What the target accepts: data on the target, not branches on its type."""
+
+    batch_size: int = 25
+    reports_consumed_capacity: bool = True
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        plane: DataPlane,
+        table: str,
+        capabilities: TargetCapabilities,
+        budget: CapacityBudget,
+        policy: RetryPolicy,
+        key_names: Sequence[str],
+    ) -> None:
+        self._plane = plane
+        self._table = table
+        self._capabilities = capabilities
+        self._budget = budget
+        self._policy = policy
+        self._key_names = tuple(key_names)
+
+    def write(self, requests: Sequence[WriteRequest]) -> None:
+        """Write all requests; return only once the target acknowledged every one."""
+        size = self._capabilities.batch_size
+        for start in range(0, len(requests), size):
+            self._write_batch(list(requests[start : start + size]))
+
+    def _write_batch(self, pending: list[WriteRequest]) -> None:
+        delays = self._policy.delays()
+        while pending:
+            self._budget.wait_turn()
+            try:
+                pending = self._send(pending)
+            except ToolkitError as error:
+                if not error.transient:
+                    raise self._failed(pending, error) from None
+                failure: ToolkitError | None = error
+            else:
+                failure = None
+                if not pending:
+                    return
+            delay = next(delays, None)
+            if delay is None:
+                raise self._failed(pending, failure) from None
+            self._policy.sleep(delay)
+
+    def _send(self, batch: list[WriteRequest]) -> list[WriteRequest]:
+        request: dict[str, Any] = {"RequestItems": {self._table: batch}}
+        if self._capabilities.reports_consumed_capacity and self._budget.limited:
+            request["ReturnConsumedCapacity"] = "TOTAL"
+        body = self._plane.call("BatchWriteItem", request).body
+        for used in body.get("ConsumedCapacity", ()):
+            self._budget.spend(float(used.get("CapacityUnits", 0)))
+        unprocessed: list[WriteRequest] = body.get("UnprocessedItems", {}).get(self._table, [])
+        return unprocessed
+
+    def _failed(self, pending: list[WriteRequest], cause: ToolkitError | None) -> TerminalError:
+        keys = [orjson.dumps(self._key_of(r)).decode() for r in pending[:3]]
+        more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
+        why = str(cause) if cause else "the target kept returning them as unprocessed"
+        return TerminalError(
+            f"writing to table {self._table} failed for keys {', '.join(keys)}{more}: {why}"
+        )
+
+    def _key_of(self, request: WriteRequest) -> dict[str, Any]:
+        if "DeleteRequest" in request:
+            key: dict[str, Any] = request["DeleteRequest"]["Key"]
+            return key
+        item = request["PutRequest"]["Item"]
+        return {name: item[name] for name in self._key_names if name in item}
