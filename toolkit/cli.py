@@ -12,10 +12,12 @@ import sys
 
 import click
 
+from mutator.command import mutate
 from toolkit import __version__
 from toolkit.errors import ToolkitError
 from toolkit.local.commands import local
 from toolkit.migrate_command import migrate
+from verify.command import verify
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -30,18 +32,8 @@ def cli() -> None:
 
 cli.add_command(local)
 cli.add_command(migrate)
-
-
-def _not_built(name: str, issue: int) -> click.Command:
-    @click.command(name, help=f"(not built yet: see issue {issue})")
-    def command() -> None:
-        raise ToolkitError(f"`toolkit {name}` is not built yet (issue {issue})")
-
-    return command
-
-
-for _name, _issue in (("mutate", 5), ("verify", 6)):
-    cli.add_command(_not_built(_name, _issue))
+cli.add_command(mutate)
+cli.add_command(verify)
 
 
 def main(argv: list[str] | None = None) -> None:
