@@ -1,12 +1,221 @@
-"""`toolkit mutate`: random puts and deletes on the source table (issue 5)."""
+"""`toolkit mutate`: random puts and deletes on the source table, or a bulk load.
+
+The only layer of the mutator that reads flags; Ctrl-C and SIGTERM end a run
+cleanly (a second one interrupts at once).
+"""
 
 from __future__ import annotations
 
+import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
 import click
 
-from toolkit.errors import ToolkitError
+from mutator.app import Common, run_load, run_mutate
+from mutator.bodies import MAX_ITEM_BYTES, SizeBounds
+from mutator.keys import MAX_KEYS
+from mutator.load import LoadSettings
+from mutator.mix import DEFAULT_PUT_FRACTION
+from mutator.options import source_section
+from mutator.rate import RateRange
+from mutator.run import MutateSettings
+from toolkit.errors import UserError
+
+DEFAULT_RATE = "10-25"
+EXIT_INTERRUPTED = 130
 
 
-@click.command(help="(not built yet: see issue 5)")
-def mutate() -> None:
-    raise ToolkitError("`toolkit mutate` is not built yet (issue 5)")
+def _rate_range(ctx: click.Context, param: click.Parameter, value: str | None) -> RateRange | None:
+    if value is None:
+        return None
+    try:
+        return RateRange.parse(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r}: {error}", ctx, param) from None
+
+
+@click.command()
+@click.option(
+    "--keys",
+    type=click.IntRange(1, MAX_KEYS),
+    default=10_000,
+    show_default=True,
+    help="Size of the key space: keys 0..N-1, each always the same key values.",
+)
+@click.option(
+    "--rate",
+    "rates",
+    default=None,
+    callback=_rate_range,
+    metavar="LOW-HIGH",
+    help=f"Operations a second, LOW-HIGH; each second draws its rate uniformly "
+    f"from the range [default: {DEFAULT_RATE}].",
+)
+@click.option(
+    "--put-fraction",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Fraction of operations that are puts; deletes remove live keys. The live "
+    "share settles at (2p-1)/p [default: 0.75, about two thirds of the keys live].",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Stop after this many seconds [default: run until Ctrl-C].",
+)
+@click.option(
+    "--operations",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many operations [default: run until Ctrl-C].",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Random seed: the same seed gives the same operations [default: random, printed].",
+)
+@click.option(
+    "--min-item-bytes",
+    type=click.IntRange(1, MAX_ITEM_BYTES),
+    default=40,
+    show_default=True,
+    help="Smallest item, in DynamoDB's item size.",
+)
+@click.option(
+    "--max-item-bytes",
+    type=click.IntRange(1, MAX_ITEM_BYTES),
+    default=32 * 1024,
+    show_default=True,
+    help="Largest item, in DynamoDB's item size.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append every acknowledged operation to FILE as a JSON line.",
+)
+@click.option(
+    "--load",
+    "load_items",
+    type=click.IntRange(1, MAX_KEYS),
+    default=None,
+    help="Bulk mode: write keys 0..N-1 as fast as the server takes them, then exit.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Parallel writers (operations on one key stay in order).",
+)
+@click.option(
+    "--window",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds per progress line and rate window.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML file whose source section names the table "
+    "[default: ./config.yaml, unless --endpoint, --table or --region is given].",
+)
+@click.option("--endpoint", default=None, help="Server URL, e.g. http://localhost:8000.")
+@click.option("--table", default=None, help="Table name (overrides the config's).")
+@click.option("--region", default=None, help="AWS region (overrides the config's).")
+@click.option(
+    "--create-table",
+    is_flag=True,
+    help="Create the table when missing: id (S) hash key, version (N) range key, "
+    "on demand, as the reference post's migration_test.",
+)
+def mutate(
+    keys: int,
+    rates: RateRange | None,
+    put_fraction: float | None,
+    duration: float | None,
+    operations: int | None,
+    seed: int | None,
+    min_item_bytes: int,
+    max_item_bytes: int,
+    log_path: Path | None,
+    load_items: int | None,
+    workers: int,
+    window: float,
+    config_path: Path | None,
+    endpoint: str | None,
+    table: str | None,
+    region: str | None,
+    create_table: bool,
+) -> int:
+    """Random puts and deletes on the source table, at 10-25 a second by default.
+
+    Keys come from a fixed space of --keys keys; a progress line every --window
+    seconds shows the achieved rate, and Ctrl-C ends the run with a summary.
+
+    \b
+    Examples:
+      toolkit mutate --keys 10000            # the table of ./config.yaml's source
+      toolkit mutate --endpoint http://localhost:8000 --table migration_test \\
+          --create-table --duration 60 --log ops.jsonl
+      toolkit mutate --config config.yaml --load 100000   # bulk: keys 0..99999
+    """
+    if min_item_bytes > max_item_bytes:
+        raise UserError(
+            f"--min-item-bytes {min_item_bytes} is above --max-item-bytes {max_item_bytes}"
+        )
+    if load_items is not None:
+        mutate_only = {"--rate": rates, "--put-fraction": put_fraction, "--duration": duration}
+        mutate_only["--operations"] = operations
+        given = [name for name, value in mutate_only.items() if value is not None]
+        if given:
+            raise UserError(f"--load writes its items and exits; drop {', '.join(given)}")
+    section = source_section(config_path, endpoint, table, region)
+    common = Common(section, create_table, SizeBounds(min_item_bytes, max_item_bytes), log_path)
+    chosen_seed = secrets.randbelow(2**31) if seed is None else seed
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        if load_items is not None:
+            settings = LoadSettings(section.table, load_items, chosen_seed, workers, window)
+            result = run_load(common, settings, click.echo, stop)
+            return 0 if result.complete else EXIT_INTERRUPTED
+        mutation = MutateSettings(
+            table=section.table,
+            rates=rates or RateRange.parse(DEFAULT_RATE),
+            put_fraction=DEFAULT_PUT_FRACTION if put_fraction is None else put_fraction,
+            seed=chosen_seed,
+            duration=duration,
+            operations=operations,
+            workers=workers,
+            window=window,
+        )
+        run_mutate(common, mutation, keys, click.echo, stop)
+        return 0
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """The first SIGINT or SIGTERM asks the run to stop; a second interrupts at once."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from tests.tables import load, scan_all, section, write_config
 from toolkit.config import parse_config
 from toolkit.items import digest, key_of
 from toolkit.migrate import MigrateOptions, run_migration
+from toolkit.replay import ReplayStats
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,6 +35,9 @@ class Quiet:
     def started(self, segments: int, segments_done: int, items_done: int) -> None: ...
     def page_copied(self, items: int) -> None: ...
     def segment_done(self) -> None: ...
+    def finished(self) -> None: ...
+    def batch_applied(self, counts: Mapping[str, int]) -> None: ...
+    def tick(self, stats: ReplayStats) -> None: ...
 
 
 def unique_by_key(items: list[dict[str, Any]], key_names: list[str]) -> list[dict[str, Any]]:
@@ -48,8 +53,8 @@ def migrate_in_process(endpoints: Endpoints, table: str, state: Path) -> None:
             "target": section(endpoints.target, table),
         }
     )
-    summary = run_migration(MigrateOptions(config, state), Quiet(), threading.Event())
-    assert summary is not None and summary.complete
+    result = run_migration(MigrateOptions(config, state), Quiet(), Quiet(), threading.Event())
+    assert result.snapshot is not None and result.snapshot.complete
 
 
 @given(schema=key_schemas(), data=st.data())

@@ -44,6 +44,7 @@ class Connection:
     def control(self) -> DynamoDBClient:
         return self.session.client(
             "dynamodb",
+            region_name=self.region,
             endpoint_url=self._endpoint_url(),
             config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5),
         )
@@ -51,6 +52,7 @@ class Connection:
     def streams(self) -> DynamoDBStreamsClient:
         return self.session.client(
             "dynamodbstreams",
+            region_name=self.region,
             endpoint_url=self._endpoint_url(),
             config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5),
         )

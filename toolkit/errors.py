@@ -50,3 +50,7 @@ class ServiceBusy(TransientError):
         super().__init__(message)
         self.code = code
         self.operation = operation
+
+
+class ChangesLost(TerminalError):
+    """Stream records the run still needed can no longer be read: a full migration is due."""

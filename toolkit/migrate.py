@@ -1,33 +1,33 @@
-"""`toolkit migrate` as orchestration: schema, then snapshot (then stream replay).
+"""`toolkit migrate` as orchestration: schema, stream, snapshot, then stream replay.
 
 The run's phases are recorded in the state, so a second run continues where the
-first stopped: a finished snapshot is not copied again.
+first stopped: a finished snapshot is not copied again, and the stream resumes
+from each shard's checkpoint.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.config import MigrationConfig, SourceConfig, TargetConfig
-from toolkit.connections import connect
-from toolkit.errors import UserError
+from toolkit.config import MigrationConfig
+from toolkit.connections import Connection, connect
+from toolkit.estimate import default_segments, read_budget, warn_if_snapshot_is_long, write_budget
+from toolkit.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
 from toolkit.retry import RetryPolicy
 from toolkit.schema import copy_ttl, describe_source, ensure_target, ttl_attribute
 from toolkit.snapshot import SnapshotCopier, SnapshotJob, SnapshotProgress, SnapshotSummary
 from toolkit.state import RunState
+from toolkit.stream_reader import StreamReader
+from toolkit.stream_setup import StreamPlan, enable_stream, plan_stream
 from toolkit.table_schema import key_schema, renamed_key_schema
 from toolkit.throughput import CapacityBudget
 from toolkit.writer import BatchWriter, TargetCapabilities
 
 log = logging.getLogger("migrator")
-
-SEGMENT_BYTES = 128 * 1024 * 1024  # the Scylla Migrator's rule of thumb: one segment per 128 MB
-MIN_SEGMENTS = 8
 
 
 @dataclass(frozen=True)
@@ -36,105 +36,170 @@ class MigrateOptions:
     state_path: Path
     page_items: int | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    accept_existing_stream: bool = False
+    replay: ReplaySettings = field(default_factory=ReplaySettings)
+    stream_poll_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    snapshot: SnapshotSummary | None
+    replay: ReplaySummary | None
+
+
+@dataclass
+class _Run:
+    """One run's connections, state and shared pieces, built once."""
+
+    options: MigrateOptions
+    source: Connection
+    target: Connection
+    description: dict[str, Any]
+    state: RunState
+    progress: SnapshotProgress
+    stop: threading.Event
+
+    @property
+    def config(self) -> MigrationConfig:
+        return self.options.config
+
+    @property
+    def renames(self) -> dict[str, str]:
+        return {r.source_name: r.target_name for r in self.config.renames}
+
+    def writer(self, connections: int) -> BatchWriter:
+        keys = renamed_key_schema(key_schema(self.description), self.renames)
+        target = self.config.target
+        capabilities = TargetCapabilities(target.batch_size, not target.remove_consumed_capacity)
+        return BatchWriter(
+            self.target.data_plane(connections),
+            target.table,
+            capabilities,
+            CapacityBudget(write_budget(target)),
+            self.options.retry,
+            [k.name for k in keys],
+        )
 
 
 def run_migration(
-    options: MigrateOptions, progress: SnapshotProgress, stop: threading.Event
-) -> SnapshotSummary | None:
+    options: MigrateOptions,
+    progress: SnapshotProgress,
+    status: ReplayStatus,
+    stop: threading.Event,
+) -> MigrationResult:
     config = options.config
-    if config.target.stream_changes:
-        raise UserError(
-            "target.streamChanges: true asks for stream replay, which this version cannot do "
-            "yet; set it to false to copy the snapshot only"
-        )
-    renames = {r.source_name: r.target_name for r in config.renames}
     source, target = connect("source", config.source), connect("target", config.target)
-    source_control, target_control = source.control(), target.control()
-    description = describe_source(source_control, config.source.table, source.where)
-    segments = config.source.scan_segments or _default_segments(description)
+    description = describe_source(source.control(), config.source.table, source.where)
+    segments = config.source.scan_segments or default_segments(description)
     state = RunState(options.state_path)
     try:
-        state.claim("source table", config.source.table, "use another --state for another table")
-        state.claim("target table", config.target.table, "use another --state for another table")
-        state.claim("scan segments", str(segments), "keep scanSegments, or use a new --state")
-        ensure_target(
-            description,
-            target_control,
-            config.target.table,
-            config.target.billing_mode,
-            renames,
-            target.where,
-        )
-        ttl = ttl_attribute(source_control, config.source.table, source.where)
-        copy_ttl(target_control, config.target.table, ttl, renames, target.where)
-        if config.target.skip_initial_snapshot_transfer:
-            log.info("skipInitialSnapshotTransfer is set; no snapshot is copied")
-            return None
-        if state.get("snapshot") == "done":
-            log.info("The snapshot was copied by an earlier run; nothing to copy")
-            return None
-        workers = min(config.source.max_map_tasks or MIN_SEGMENTS, segments)
-        log.info(
-            "Copying the snapshot of %s (about %s items, %s bytes) into %s: "
-            "%d segments, %d at a time",
-            config.source.table,
-            description.get("ItemCount", "?"),
-            description.get("TableSizeBytes", "?"),
-            config.target.table,
-            segments,
-            workers,
-        )
-        job = SnapshotJob(config.source.table, segments, workers, renames, ttl, options.page_items)
-        keys = [k.name for k in renamed_key_schema(key_schema(description), renames)]
-        writer = BatchWriter(
-            target.data_plane(workers),
-            config.target.table,
-            _capabilities(config.target),
-            CapacityBudget(_write_budget(config.target)),
-            options.retry,
-            keys,
-        )
-        copier = SnapshotCopier(
-            job,
-            source.data_plane(workers),
-            writer,
-            state,
-            CapacityBudget(_read_budget(config.source, description)),
-            options.retry,
-            progress,
-            stop,
-        )
-        summary = copier.run()
-        if summary.complete:
-            state.put("snapshot", "done")
-            log.info("Done transferring table snapshot")
-        return summary
+        run = _Run(options, source, target, description, state, progress, stop)
+        _claim(run, segments)
+        plan = None
+        if config.target.stream_changes:
+            plan = plan_stream(description, state, options.accept_existing_stream)
+        ttl = _prepare_target(run)
+        if plan is not None:
+            _enable(run, plan)
+        snapshot = _snapshot(run, segments, ttl)
+        if plan is None or stop.is_set() or (snapshot is not None and not snapshot.complete):
+            return MigrationResult(snapshot, None)
+        log.info("Done transferring table snapshot. Starting to transfer changes")
+        return MigrationResult(snapshot, _replay(run, status))
     finally:
         state.close()
 
 
-def _default_segments(description: dict[str, Any]) -> int:
-    size = int(description.get("TableSizeBytes") or 0)
-    return max(MIN_SEGMENTS, math.ceil(size / SEGMENT_BYTES))
+def _claim(run: _Run, segments: int) -> None:
+    hint = "use another --state for another table"
+    run.state.claim("source table", run.config.source.table, hint)
+    run.state.claim("target table", run.config.target.table, hint)
+    run.state.claim("scan segments", str(segments), "keep scanSegments, or use a new --state")
 
 
-def _read_budget(source: SourceConfig, description: dict[str, Any]) -> float | None:
-    """readThroughput x throughputReadPercent; else the table's provisioned reads."""
-    provisioned = int(description.get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
-    units = source.read_throughput or provisioned
-    if not units:
-        return None  # on-demand and no limit asked: read as fast as the source answers
-    return units * (source.throughput_read_percent or 1.0)
-
-
-def _write_budget(target: TargetConfig) -> float | None:
-    if not target.write_throughput:
-        return None
-    return target.write_throughput * (target.throughput_write_percent or 1.0)
-
-
-def _capabilities(target: TargetConfig) -> TargetCapabilities:
-    return TargetCapabilities(
-        batch_size=target.batch_size,
-        reports_consumed_capacity=not target.remove_consumed_capacity,
+def _prepare_target(run: _Run) -> str | None:
+    """Create or check the target table and copy TTL; return the TTL attribute."""
+    target = run.config.target
+    control = run.target.control()
+    ensure_target(
+        run.description, control, target.table, target.billing_mode, run.renames, run.target.where
     )
+    ttl = ttl_attribute(run.source.control(), run.config.source.table, run.source.where)
+    copy_ttl(control, target.table, ttl, run.renames, run.target.where)
+    return ttl
+
+
+def _enable(run: _Run, plan: StreamPlan) -> None:
+    enable_stream(
+        run.source.control(),
+        run.source.streams(),
+        run.config.source.table,
+        plan,
+        run.state,
+        run.source.where,
+        run.options.stream_poll_seconds,
+    )
+
+
+def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | None:
+    config = run.config
+    if config.target.skip_initial_snapshot_transfer:
+        log.info("skipInitialSnapshotTransfer is set; no snapshot is copied")
+        return None
+    if run.state.get("snapshot") == "done":
+        log.info("The snapshot was copied by an earlier run; nothing to copy")
+        return None
+    budget = read_budget(config.source, run.description)
+    warn_if_snapshot_is_long(run.description, budget, config.target.stream_changes)
+    workers = min(config.source.max_map_tasks or segments, segments)
+    log.info(
+        "Copying the snapshot of %s (about %s items, %s bytes) into %s: %d segments, %d at a time",
+        config.source.table,
+        run.description.get("ItemCount", "?"),
+        run.description.get("TableSizeBytes", "?"),
+        config.target.table,
+        segments,
+        workers,
+    )
+    job = SnapshotJob(
+        config.source.table, segments, workers, run.renames, ttl, run.options.page_items
+    )
+    copier = SnapshotCopier(
+        job,
+        run.source.data_plane(workers),
+        run.writer(workers),
+        run.state,
+        CapacityBudget(budget),
+        run.options.retry,
+        run.progress,
+        run.stop,
+    )
+    summary = copier.run()
+    if summary.complete:
+        run.state.put("snapshot", "done")
+        if not config.target.stream_changes:
+            log.info("Done transferring table snapshot")
+    return summary
+
+
+def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
+    settings = replace(run.options.replay, renames=run.renames)
+    arn = run.state.get("stream")
+    assert arn is not None  # recorded by _enable
+    reader = StreamReader(
+        run.source.streams(),
+        run.source.data_plane(settings.max_shards_at_once, streams=True),
+        arn,
+        run.source.where,
+        run.options.retry,
+    )
+    replayer = Replayer(
+        reader, run.writer(settings.max_shards_at_once), run.state, settings, status, run.stop
+    )
+    summary = replayer.run()
+    if summary.drained:
+        log.info(
+            "The stream is drained: the target holds every change made so far; "
+            "you can switch your application over to the target now"
+        )
+    return summary

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import click
 
 from toolkit.config import load_config
 from toolkit.migrate import MigrateOptions, run_migration
-from toolkit.progress import SnapshotBar
+from toolkit.progress import ReplayConsole, SnapshotBar
+from toolkit.replay import ReplaySettings
 
 log = logging.getLogger("migrator")
 
@@ -41,16 +46,59 @@ def default_state_path(config_path: Path) -> Path:
     default=None,
     help="Items per Scan page (Scan's Limit) [default: 1 MB pages].",
 )
-def migrate(config_path: Path, state_path: Path | None, scan_page_items: int | None) -> None:
-    """Create the target table, copy the snapshot, resume where a run stopped."""
+@click.option(
+    "--stop-when-drained",
+    is_flag=True,
+    help="Exit once the stream's backlog is applied and no new change arrives.",
+)
+@click.option(
+    "--accept-existing-stream",
+    is_flag=True,
+    help="Replay a stream the source table already had (it may miss old changes).",
+)
+def migrate(
+    config_path: Path,
+    state_path: Path | None,
+    scan_page_items: int | None,
+    stop_when_drained: bool,
+    accept_existing_stream: bool,
+) -> None:
+    """Create the target table, copy the snapshot, replay the stream; resumable.
+
+    Ctrl-C or SIGTERM finishes the batch in flight, checkpoints and exits 0; run
+    the same command again to continue.
+    """
     config = load_config(config_path)
     for note in config.notes:
         log.warning(note)
     options = MigrateOptions(
-        config, state_path or default_state_path(config_path), page_items=scan_page_items
+        config,
+        state_path or default_state_path(config_path),
+        page_items=scan_page_items,
+        accept_existing_stream=accept_existing_stream,
+        replay=ReplaySettings(stop_when_drained=stop_when_drained),
     )
     stop = threading.Event()
-    with SnapshotBar() as bar:
-        summary = run_migration(options, bar, stop)
-    if summary is not None:
-        click.echo(summary.line())
+    with stopping_on_signals(stop), SnapshotBar() as bar, ReplayConsole() as status:
+        result = run_migration(options, bar, status, stop)
+    for summary in (result.snapshot, result.replay):
+        if summary is not None:
+            click.echo(summary.line())
+
+
+@contextmanager
+def stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C or SIGTERM asks for a clean stop; a second Ctrl-C aborts."""
+
+    def ask_to_stop(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        log.info("Stopping: finishing the batch in flight and saving the checkpoint")
+        stop.set()
+
+    previous = {s: signal.signal(s, ask_to_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

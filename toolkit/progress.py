@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from types import TracebackType
 
 from rich.console import Console
+from rich.live import Live
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -13,6 +15,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
+
+from toolkit.replay import ReplayStats
+from toolkit.stream_records import operation_table
 
 
 class SnapshotBar:
@@ -65,3 +71,47 @@ class SnapshotBar:
 
     def segment_done(self) -> None:
         self._progress.advance(self._task)
+
+    def finished(self) -> None:
+        if self._shown:
+            self._progress.stop()
+            self._shown = False
+
+
+class ReplayConsole:
+    """The post's table of operations after each applied batch, and a live status line."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self._console = console or Console(stderr=True)
+        self._live: Live | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ReplayConsole:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def batch_applied(self, counts: Mapping[str, int]) -> None:
+        with self._lock:
+            # On stdout, which the live line (on stderr) lets pass above itself.
+            print(operation_table(counts), flush=True)
+
+    def tick(self, stats: ReplayStats) -> None:
+        since = "-" if stats.seconds_since_change is None else f"{stats.seconds_since_change:.1f}"
+        line = Text(
+            f"stream: {stats.records:,} records, {stats.records_per_second:,.0f} records/s, "
+            f"shards {stats.shards_open} open / {stats.shards_finished} finished, "
+            f"last change applied {since} s ago"
+        )
+        if self._live is None:
+            self._live = Live(line, console=self._console, refresh_per_second=4, transient=True)
+            self._live.start()
+        else:
+            self._live.update(line)

@@ -31,7 +31,7 @@ class RetryPolicy:
         deadline = self.clock() + self.give_up_after
         attempt = 0
         while True:
-            delay = self.rng.uniform(0, min(self.cap, self.base * 2**attempt))
+            delay = self.rng.uniform(0, min(self.cap, self.base * 2 ** min(attempt, 32)))
             if self.clock() + delay > deadline:
                 return
             yield delay

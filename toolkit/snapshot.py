@@ -57,6 +57,7 @@ class SnapshotProgress(Protocol):
     def started(self, segments: int, segments_done: int, items_done: int) -> None: ...
     def page_copied(self, items: int) -> None: ...
     def segment_done(self) -> None: ...
+    def finished(self) -> None: ...
 
 
 class _Counters:
@@ -91,9 +92,12 @@ class SnapshotCopier:
             len(segments), len(segments) - len(todo), sum(s.items for s in segments)
         )
         counters = _Counters()
-        with ThreadPoolExecutor(self.job.workers, thread_name_prefix="segment") as pool:
-            futures = [pool.submit(self._copy_segment, s, counters) for s in todo]
-            self._wait(futures)
+        try:
+            with ThreadPoolExecutor(self.job.workers, thread_name_prefix="segment") as pool:
+                futures = [pool.submit(self._copy_segment, s, counters) for s in todo]
+                self._wait(futures)
+        finally:
+            self.progress.finished()
         complete = all(s.done for s in self.state.segments(self.job.total_segments))
         seconds = time.monotonic() - started
         return SnapshotSummary(counters.items, counters.bytes, seconds, counters.expired, complete)

@@ -28,7 +28,24 @@ CREATE TABLE IF NOT EXISTS segments (
     pages INTEGER NOT NULL DEFAULT 0,
     done INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS shards (
+    shard_id TEXT PRIMARY KEY,
+    parent_id TEXT,
+    sequence TEXT,
+    records INTEGER NOT NULL DEFAULT 0,
+    finished INTEGER NOT NULL DEFAULT 0,
+    at_enabling INTEGER NOT NULL DEFAULT 0
+);
 """
+
+
+@dataclass(frozen=True)
+class ShardProgress:
+    shard_id: str
+    parent_id: str | None
+    sequence: str | None  # the last sequence number whose change the target acknowledged
+    finished: bool
+    at_enabling: bool
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,33 @@ class RunState:
                 "UPDATE segments SET last_key = ?, items = items + ?, pages = pages + 1, "
                 "done = ? WHERE segment = ?",
                 (key, items, int(last_key is None), segment),
+            )
+
+    def record_shards(self, shards: list[tuple[str, str | None]], at_enabling: bool) -> None:
+        """Remember shards as they are seen; known ones keep their progress."""
+        with self._mutex:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO shards (shard_id, parent_id, at_enabling) VALUES (?, ?, ?)",
+                [(shard, parent, int(at_enabling)) for shard, parent in shards],
+            )
+
+    def shards(self) -> list[ShardProgress]:
+        with self._mutex:
+            rows = self._db.execute(
+                "SELECT shard_id, parent_id, sequence, finished, at_enabling FROM shards "
+                "ORDER BY shard_id"
+            ).fetchall()
+        return [ShardProgress(s, p, q, bool(f), bool(e)) for s, p, q, f, e in rows]
+
+    def checkpoint_shard(
+        self, shard_id: str, sequence: str | None, records: int, finished: bool
+    ) -> None:
+        """Changes up to ``sequence`` are acknowledged by the target."""
+        with self._mutex:
+            self._db.execute(
+                "UPDATE shards SET sequence = COALESCE(?, sequence), records = records + ?, "
+                "finished = ? WHERE shard_id = ?",
+                (sequence, records, int(finished), shard_id),
             )
 
 

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-from toolkit.dataplane import DataPlane
+from toolkit.dataplane import Answer
 from toolkit.errors import TerminalError, ToolkitError
 from toolkit.retry import RetryPolicy
 from toolkit.throughput import CapacityBudget
 
 WriteRequest = dict[str, Any]
+
+
+class Plane(Protocol):
+    """The part of the data plane a writer needs (a DataPlane, or a wrapper of one)."""
+
+    def call(self, operation: str, request: dict[str, Any]) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class TargetCapabilities:
 class BatchWriter:
     def __init__(
         self,
-        plane: DataPlane,
+        plane: Plane,
         table: str,
         capabilities: TargetCapabilities,
         budget: CapacityBudget,

@@ -1,0 +1,78 @@
+"""Where the mutator writes: the --config file's source section, or flags.
+
+Checked here, before any connection: each problem is one ``UserError`` line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from toolkit.config import Credentials, Endpoint, SourceConfig, load_config
+from toolkit.errors import UserError
+
+DEFAULT_CONFIG = Path("config.yaml")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
+
+def endpoint_from_url(url: str) -> Endpoint:
+    bad = UserError(
+        f"--endpoint {url!r} is not a server address; write it like http://localhost:8000"
+    )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        raise bad from None
+    extra = parts.path.strip("/") or parts.query or parts.fragment or parts.username
+    if parts.scheme not in ("http", "https") or not parts.hostname or extra:
+        raise bad
+    return Endpoint(url.rstrip("/"), None)
+
+
+def check_table_name(name: str) -> str:
+    if not _TABLE_NAME.fullmatch(name):
+        raise UserError(
+            f"--table {name!r} is not a table name: 3 to 255 letters, digits, '_', '-' or '.'"
+        )
+    return name
+
+
+def source_section(
+    config_path: Path | None, endpoint: str | None, table: str | None, region: str | None
+) -> SourceConfig:
+    """The config's source section, with the flags given on top of it.
+
+    Without --config, ./config.yaml is read only when no --endpoint, --table or
+    --region is given; with flags alone, credentials come from boto3's default chain.
+    """
+    flags = endpoint is not None or table is not None or region is not None
+    if config_path is None and not flags:
+        config_path = DEFAULT_CONFIG
+        if not config_path.is_file():
+            raise UserError(
+                "no config.yaml here: give --config FILE, or --endpoint URL and --table NAME"
+            )
+    if config_path is not None:
+        base = load_config(config_path).source
+        return dataclasses.replace(
+            base,
+            table=check_table_name(table) if table else base.table,
+            region=region or base.region,
+            endpoint=endpoint_from_url(endpoint) if endpoint else base.endpoint,
+        )
+    if table is None:
+        raise UserError("--table is missing: name the table to write to (or give --config FILE)")
+    return SourceConfig(
+        type="dynamodb",
+        table=check_table_name(table),
+        region=region,
+        endpoint=endpoint_from_url(endpoint) if endpoint else None,
+        credentials=Credentials(None, None, None, None),
+        scan_segments=None,
+        read_throughput=None,
+        throughput_read_percent=None,
+        max_map_tasks=None,
+    )

@@ -1,0 +1,176 @@
+"""The mutation run: operations at the asked rate, sent by key-sharded workers.
+
+One dispatcher (the calling thread) waits for each operation's turn and hands it to
+the worker that owns its key (index modulo workers), so operations on one key are
+sent, acknowledged and logged in order, while a slow answer on one key does not
+hold up the others. An operation is counted and logged only once acknowledged; a
+failure that retries cannot fix stops the run and is raised after the summary.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+
+from mutator.bodies import BodyGenerator
+from mutator.keys import KeySpace, LiveKeys
+from mutator.mix import PUT, Operation, OperationMix
+from mutator.oplog import Entry, OpLog
+from mutator.plane import Plane, call_counted
+from mutator.rate import RateController, RateRange
+from mutator.report import WindowReporter
+from mutator.stats import Counters, Tally, mutate_summary, window_line
+from toolkit.errors import TerminalError, ToolkitError
+from toolkit.retry import RetryPolicy
+
+QUEUE_PER_WORKER = 2  # a small backlog: the run stops on time, lag shows at once
+
+
+@dataclass(frozen=True)
+class MutateSettings:
+    table: str
+    rates: RateRange
+    put_fraction: float
+    seed: int
+    duration: float | None = None  # seconds; None: until stopped
+    operations: int | None = None  # None: until stopped
+    workers: int = 8
+    window: float = 10.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True)
+class MutateResult:
+    tally: Tally
+    seconds: float
+    live: int
+    keys: int
+    restarts: int  # times the run fell behind the schedule and restarted it
+
+
+class Mutation:
+    def __init__(
+        self,
+        settings: MutateSettings,
+        plane: Plane,
+        space: KeySpace,
+        live: LiveKeys,
+        bodies: BodyGenerator,
+        oplog: OpLog | None,
+        say: Callable[[str], None],
+        stop: threading.Event,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._plane = plane
+        self._space = space
+        self._live = live
+        self._bodies = bodies
+        self._oplog = oplog
+        self._say = say
+        self._stop = stop  # set by the user (Ctrl-C, SIGTERM) or by a failure
+        self._clock = clock
+        self._counters = Counters()
+        self._failures: list[BaseException] = []
+
+    def run(self) -> MutateResult:
+        s = self.settings
+        mix = OperationMix(self._live, s.put_fraction, random.Random(f"{s.seed}:operations"))
+        rng = random.Random(f"{s.seed}:rate")
+        controller = RateController(s.rates, rng, self._clock, self._stop.wait)
+        queues: list[queue.Queue[Operation | None]] = [
+            queue.Queue(QUEUE_PER_WORKER) for _ in range(s.workers)
+        ]
+        workers = [
+            threading.Thread(target=self._work, args=(q,), name=f"mutate-{n}", daemon=True)
+            for n, q in enumerate(queues)
+        ]
+        with WindowReporter(
+            self._counters, s.window, window_line, self._say, self._clock, controller.start
+        ):
+            for worker in workers:
+                worker.start()
+            try:
+                self._dispatch(controller, mix, queues)
+            finally:
+                for q in queues:
+                    q.put(None)
+                for worker in workers:
+                    worker.join()
+        return self._finish(controller)
+
+    def _dispatch(
+        self,
+        controller: RateController,
+        mix: OperationMix,
+        queues: list[queue.Queue[Operation | None]],
+    ) -> None:
+        s = self.settings
+        deadline = None if s.duration is None else controller.start + s.duration
+        issued = 0
+        while not self._stop.is_set() and (s.operations is None or issued < s.operations):
+            if not controller.next_turn(deadline):
+                return
+            operation = mix.next()
+            queues[operation.index % len(queues)].put(operation)
+            issued += 1
+
+    def _work(self, inbox: queue.Queue[Operation | None]) -> None:
+        while (operation := inbox.get()) is not None:
+            if self._failures:
+                continue  # the run is failing: send nothing more
+            try:
+                self._apply(operation)
+            except BaseException as error:
+                self._failures.append(self._explained(operation, error))
+                self._stop.set()
+
+    def _apply(self, operation: Operation) -> None:
+        key = self._space.key(operation.index)
+        table, policy = self.settings.table, self.settings.retry
+        if operation.kind == PUT:
+            item = self._bodies.item(key, random.Random(operation.body_seed))
+            request = {"TableName": table, "Item": item}
+            call_counted(self._plane, "PutItem", request, policy, self._counters)
+        else:
+            item = None
+            request = {"TableName": table, "Key": key}
+            call_counted(self._plane, "DeleteItem", request, policy, self._counters)
+        self._counters.acknowledged(operation.kind)
+        if self._oplog is not None:
+            self._oplog.write([Entry(operation.seq, operation.kind, operation.index, key, item)])
+
+    def _explained(self, operation: Operation, error: BaseException) -> BaseException:
+        if not isinstance(error, ToolkitError):
+            return error
+        key = orjson.dumps(self._space.key(operation.index)).decode()
+        retried = f" after retrying for {self.settings.retry.give_up_after:g} s"
+        return TerminalError(
+            f"{operation.kind} of key {key} in table {self.settings.table} failed"
+            f"{retried if error.transient else ''}, so the run stopped: {error}"
+        )
+
+    def _finish(self, controller: RateController) -> MutateResult:
+        result = MutateResult(
+            self._counters.snapshot(),
+            self._clock() - controller.start,
+            len(self._live),
+            self._live.size,
+            controller.restarts,
+        )
+        failed = bool(self._failures)
+        state = "failed" if failed else "stopped" if self._stop.is_set() else "done"
+        self._say(
+            mutate_summary(
+                state, result.tally, result.seconds, result.live, result.keys, result.restarts
+            )
+        )
+        if failed:
+            raise self._failures[0]
+        return result
