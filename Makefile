@@ -14,8 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/toolkit local up
-	$(BIN)/toolkit local status
+	bash demo/run.sh
 
 down: install
 	$(BIN)/toolkit local down
