@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.errors import TerminalError
 from toolkit.items import apply_renames, key_id
 
 PUT = "MODIFY"  # the Scylla Migrator's _dynamo_op_type for inserts and modifications
@@ -25,7 +26,7 @@ class Change:
     request: dict[str, Any]  # a BatchWriteItem request, ready to send
 
 
-class UnusableRecord(ValueError):
+class UnusableRecord(TerminalError):
     """A record that cannot be replayed (no NewImage: the stream's view type is wrong)."""
 
 
