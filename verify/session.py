@@ -1,0 +1,169 @@
+"""`toolkit verify` as orchestration: check the tables, compare, again if asked, repair.
+
+A pass compares the tables once and reports. ``--recheck N`` runs up to N more
+passes while differences remain, ``--interval`` seconds apart; ``--repair`` writes
+what a pass found and then runs a pass that only verifies. The last pass decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rich.console import Console
+
+from toolkit.config import MigrationConfig
+from toolkit.connections import connect
+from toolkit.dataplane import DataPlane
+from toolkit.retry import RetryPolicy
+from toolkit.throughput import CapacityBudget
+from toolkit.writer import BatchWriter, TargetCapabilities
+from verify.compare import Comparison, PassSettings, Progress
+from verify.layout import MIN_SEGMENTS, Layout, read_layout
+from verify.reads import Table
+from verify.repair import Repairer
+from verify.report import Findings, ReportFile, Summary, print_report, summarize
+
+log = logging.getLogger("verify")
+
+# Items per Scan page. A worker holds a page and the target's items for it: 1000
+# items of 200 bytes are a few MB of Python objects, where 1 MB pages take ~25 MB.
+PAGE_ITEMS = 1000
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    both_directions: bool = False
+    segments: int | None = None  # default: source.scanSegments, else by table size
+    workers: int | None = None  # default: source.maxMapTasks, else 8
+    recheck: int = 0  # passes after the first while differences remain
+    interval: float = 10.0  # seconds between those passes
+    recheck_delay: float = 1.0  # seconds before a suspect is read again, consistently
+    repair: bool = False
+    show: int = 20  # differences listed on the screen per pass
+    page_items: int | None = PAGE_ITEMS  # None: the server's 1 MB pages
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass
+class Session:
+    config: MigrationConfig
+    options: VerifyOptions
+    layout: Layout
+    settings: PassSettings
+    source: Table
+    target: Table
+    target_plane: DataPlane  # for the repair's writes
+    report: ReportFile
+    console: Console
+    progress: Progress
+    sleep: Callable[[float], None] = time.sleep
+    passes: int = 0
+
+    def until_identical(self) -> Summary:
+        options = self.options
+        summary = self.compare(repair=options.repair)
+        for attempt in range(1, options.recheck + 1):
+            if summary.identical:
+                break
+            log.info(
+                "%d differences remain; comparing again in %g s (try %d of %d)",
+                summary.differences,
+                options.interval,
+                attempt,
+                options.recheck,
+            )
+            self.sleep(options.interval)
+            summary = self.compare(repair=options.repair)
+        return summary
+
+    def compare(self, *, repair: bool) -> Summary:
+        """One pass; after a repair, a second that verifies what was written."""
+        summary = self._one_pass(repair)
+        if repair and not summary.identical:
+            log.info("Repaired %s items; verifying again", summary.repaired)
+            summary = self._one_pass(False)
+        return summary
+
+    def _one_pass(self, repair: bool) -> Summary:
+        self.passes += 1
+        findings = Findings(self.passes, self.report, self.options.show, self._repairer(repair))
+        comparison = Comparison(
+            self.layout, self.settings, self.source, self.target, findings, self.progress
+        )
+        result = comparison.run()
+        summary = summarize(findings, result, self.layout.source_table, self.layout.target_table)
+        self.report.write(summary.as_json())
+        self.report.flush()
+        print_report(self.console, summary, findings)
+        return summary
+
+    def _repairer(self, repair: bool) -> Repairer | None:
+        if not repair:
+            return None
+        target = self.config.target
+        capabilities = TargetCapabilities(
+            batch_size=target.batch_size,
+            reports_consumed_capacity=not target.remove_consumed_capacity,
+        )
+        writer = BatchWriter(
+            self.target_plane,
+            self.layout.target_table,
+            capabilities,
+            CapacityBudget(None),
+            self.options.retry,
+            self.layout.target_keys,
+        )
+        return Repairer(writer, target.batch_size)
+
+
+def run_verify(
+    config: MigrationConfig,
+    options: VerifyOptions,
+    report: ReportFile,
+    console: Console,
+    progress: Progress,
+) -> Summary:
+    source, target = connect("source", config.source), connect("target", config.target)
+    layout = read_layout(config, source, target)
+    settings = pass_settings(config, options, layout)
+    source_plane = source.data_plane(settings.workers)
+    target_plane = target.data_plane(settings.workers)
+    try:
+        session = Session(
+            config,
+            options,
+            layout,
+            settings,
+            Table(source_plane, layout.source_table, options.retry, _read_budget(config)),
+            Table(target_plane, layout.target_table, options.retry),
+            target_plane,
+            report,
+            console,
+            progress,
+        )
+        return session.until_identical()
+    finally:
+        source_plane.close()
+        target_plane.close()
+
+
+def pass_settings(config: MigrationConfig, options: VerifyOptions, layout: Layout) -> PassSettings:
+    return PassSettings(
+        # one count for both sides: the config notes target.scanSegments as unused
+        segments=options.segments or config.source.scan_segments or layout.default_segments(),
+        workers=options.workers or config.source.max_map_tasks or MIN_SEGMENTS,
+        both_directions=options.both_directions,
+        recheck_delay=options.recheck_delay,
+        page_items=options.page_items,
+    )
+
+
+def _read_budget(config: MigrationConfig) -> CapacityBudget:
+    """The source's readThroughput x throughputReadPercent, as migrate reads it."""
+    units = config.source.read_throughput
+    if not units:
+        return CapacityBudget(None)
+    return CapacityBudget(units * (config.source.throughput_read_percent or 1.0))

@@ -1,0 +1,91 @@
+"""Where verify's endpoints and tables come from: the migrate config file, or flags.
+
+Flags override the file's values; without a file, flags alone must name both
+tables. The merged document goes through the same validation as migrate's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from toolkit.config import MigrationConfig, SourceConfig, TargetConfig, parse_config
+from toolkit.config_reader import read_yaml
+from toolkit.connections import DEFAULT_LOCAL_REGION
+from toolkit.errors import UserError
+
+DEFAULT_CONFIG = Path("config.yaml")
+Side = TypeVar("Side", SourceConfig, TargetConfig)
+
+
+@dataclass(frozen=True)
+class SideFlags:
+    endpoint: str | None = None  # e.g. http://localhost:8000
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class Flags:
+    source: SideFlags = SideFlags()
+    target: SideFlags = SideFlags()
+    region: str | None = None
+
+    @property
+    def name_both_tables(self) -> bool:
+        return bool(self.source.table and self.target.table)
+
+
+def load_verify_config(path: Path | None, flags: Flags) -> MigrationConfig:
+    """The config file (``path``, else ./config.yaml if there) with the flags on top."""
+    file = path or DEFAULT_CONFIG
+    if path is None and not file.exists():
+        if not flags.name_both_tables:
+            raise UserError(
+                f"no {file} here: give --config FILE, or --source-table and --target-table "
+                "(with --source-endpoint and --target-endpoint for servers other than AWS)"
+            )
+        return _signing_region(parse_config(overridden({}, flags), origin="the command line"))
+    config = parse_config(overridden(read_yaml(file), flags), origin=str(file))
+    return _signing_region(dataclasses.replace(config, path=file))
+
+
+def _signing_region(config: MigrationConfig) -> MigrationConfig:
+    """A side with an endpoint and no region signs for any region: name one for boto3.
+
+    ``connect`` picks one for the data plane, but its control-plane client is made
+    without it, and boto3 refuses to make a client without a region.
+    """
+    return dataclasses.replace(
+        config, source=_with_region(config.source), target=_with_region(config.target)
+    )
+
+
+def _with_region(side: Side) -> Side:
+    if side.endpoint is None or side.region is not None:
+        return side
+    return dataclasses.replace(side, region=DEFAULT_LOCAL_REGION)
+
+
+def overridden(data: object, flags: Flags) -> object:
+    """The YAML document with the flags' values in place of the file's."""
+    if not isinstance(data, dict):
+        return data  # parse_config explains what is wrong with it
+    merged = dict(data)
+    for role, side in (("source", flags.source), ("target", flags.target)):
+        section = merged.get(role)
+        if section is not None and not isinstance(section, dict):
+            continue  # left for parse_config to refuse
+        merged[role] = _section(dict(section or {}), side, flags.region)
+    return merged
+
+
+def _section(section: dict[str, Any], side: SideFlags, region: str | None) -> dict[str, Any]:
+    if side.table:
+        section["table"] = side.table
+    if side.endpoint:
+        section["endpoint"] = {"host": side.endpoint}
+    if region:
+        section["region"] = region
+    return section
