@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 from mutator.bodies import BodyGenerator, SizeBounds, smallest_item
 from mutator.keys import KeySpace, LiveKeys
@@ -87,7 +86,7 @@ def run_load(common: Common, settings: LoadSettings, say: Say, stop: threading.E
     with _plane(table.connection, settings.workers) as plane, _oplog(common) as oplog:
         counters = Counters()
         writer = BatchWriter(
-            cast(DataPlane, CountingPlane(plane, counters)),  # counts what the writer retries
+            CountingPlane(plane, counters),  # counts what the writer retries
             settings.table,
             TargetCapabilities(batch_size=DYNAMODB_MAX_BATCH, reports_consumed_capacity=False),
             CapacityBudget(None),

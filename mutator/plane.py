@@ -1,22 +1,19 @@
 """The data-plane calls the mutator makes, retried with backoff and counted.
 
-``Plane`` is what the mutator needs of ``toolkit.dataplane.DataPlane``, so tests can
+``Plane`` (the writer's) is what the mutator needs of the data plane, so tests can
 pass a fake server. Every failed attempt that is retried is counted by error code;
 nothing is retried silently.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from mutator.stats import Counters
 from toolkit.dataplane import Answer
 from toolkit.errors import ToolkitError
 from toolkit.retry import RetryPolicy, call_with_retries
-
-
-class Plane(Protocol):
-    def call(self, operation: str, request: dict[str, Any]) -> Answer: ...
+from toolkit.writer import Plane
 
 
 def call_counted(

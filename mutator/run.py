@@ -22,12 +22,13 @@ from mutator.bodies import BodyGenerator
 from mutator.keys import KeySpace, LiveKeys
 from mutator.mix import PUT, Operation, OperationMix
 from mutator.oplog import Entry, OpLog
-from mutator.plane import Plane, call_counted
+from mutator.plane import call_counted
 from mutator.rate import RateController, RateRange
 from mutator.report import WindowReporter
 from mutator.stats import Counters, Tally, mutate_summary, window_line
 from toolkit.errors import TerminalError, ToolkitError
 from toolkit.retry import RetryPolicy
+from toolkit.writer import Plane
 
 QUEUE_PER_WORKER = 2  # a small backlog: the run stops on time, lag shows at once
 

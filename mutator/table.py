@@ -11,13 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from mutator.keys import KeySpace
-from mutator.plane import Plane, call_counted
+from mutator.plane import call_counted
 from mutator.stats import Counters
 from toolkit.errors import ServiceError, UserError
 from toolkit.retry import RetryPolicy
 from toolkit.schema import describe
 from toolkit.service_errors import translated
 from toolkit.table_schema import KeyAttribute, key_schema
+from toolkit.writer import Plane
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ from toolkit.items import apply_renames, ttl_expired
 from toolkit.retry import RetryPolicy, call_with_retries
 from toolkit.state import RunState, SegmentProgress
 from toolkit.throughput import CapacityBudget
+from toolkit.workers import wait_for_workers
 from toolkit.writer import BatchWriter
 
 
@@ -95,27 +96,12 @@ class SnapshotCopier:
         try:
             with ThreadPoolExecutor(self.job.workers, thread_name_prefix="segment") as pool:
                 futures = [pool.submit(self._copy_segment, s, counters) for s in todo]
-                self._wait(futures)
+                wait_for_workers(futures, self.stop)
         finally:
             self.progress.finished()
         complete = all(s.done for s in self.state.segments(self.job.total_segments))
         seconds = time.monotonic() - started
         return SnapshotSummary(counters.items, counters.bytes, seconds, counters.expired, complete)
-
-    def _wait(self, futures: list[Future[None]]) -> None:
-        try:
-            pending = set(futures)
-            while pending:
-                # A timeout, so that Ctrl-C reaches this thread while workers run.
-                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
-                for future in finished:
-                    if future.exception() is not None:
-                        self.stop.set()
-                        wait(pending)
-                        future.result()
-        except BaseException:
-            self.stop.set()
-            raise
 
     def _copy_segment(self, segment: SegmentProgress, counters: _Counters) -> None:
         start_key = segment.last_key

@@ -13,11 +13,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from toolkit.items import Item, Key, key_id, key_of, ttl_expired
+from toolkit.workers import wait_for_workers
 from verify.diff import Difference, Kind, absent_keys, diff_items
 from verify.layout import Layout
 from verify.reads import BATCH_GET_KEYS, Table, batch_get, scan_pages
@@ -124,27 +125,12 @@ class Comparison:
         workers = max(1, min(self.settings.workers, segments))
         with ThreadPoolExecutor(workers, thread_name_prefix="verify") as pool:
             futures = [pool.submit(self._segment, direction, s, segments) for s in range(segments)]
-            self._wait(futures)
+            wait_for_workers(futures, self.stop)
         total = Tally()
         for future in futures:
             total.add(future.result())
         self.progress.direction_done()
         return DirectionResult(direction.name, total, self.clock() - started)
-
-    def _wait(self, futures: list[Future[Tally]]) -> None:
-        try:
-            pending: set[Future[Tally]] = set(futures)
-            while pending:
-                # A timeout, so that Ctrl-C reaches this thread while workers run.
-                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
-                for future in finished:
-                    if future.exception() is not None:
-                        self.stop.set()
-                        wait(pending)
-                        future.result()
-        except BaseException:
-            self.stop.set()
-            raise
 
     def _segment(self, direction: Direction, segment: int, segments: int) -> Tally:
         tally, suspects = Tally(), _Suspects()
