@@ -1,0 +1,241 @@
+"""A fault-injecting HTTP proxy for the tests, placed in front of a DynamoDB endpoint.
+
+It listens on 127.0.0.1 and forwards each request to one upstream server, or
+answers it with a fault, by a mode the test switches while clients run:
+
+- PASS: forward the request, return the upstream's answer unchanged;
+- REFUSE: the listening socket is closed (a new connection is refused) and open
+  connections are cut: the server looks unreachable;
+- RESET: connections are accepted, each request is read and the connection reset
+  without an answer (nothing is forwarded);
+- THROTTLE: HTTP 400 with ``__type`` ProvisionedThroughputExceededException;
+- ERROR: HTTP 500 with ``__type`` InternalServerError.
+
+Every outcome is counted, so a test can assert that its faults really happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import http.client
+import json
+import socket
+import struct
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"}
+)
+
+
+class Mode(enum.Enum):
+    PASS = "pass"
+    REFUSE = "refuse"
+    RESET = "reset"
+    THROTTLE = "throttle"
+    ERROR = "error"
+
+
+# The answer each answering fault mode sends: (status, __type, counter).
+_ANSWERS = {
+    Mode.THROTTLE: (400, "ProvisionedThroughputExceededException", "throttled"),
+    Mode.ERROR: (500, "InternalServerError", "error500"),
+}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, proxy: FaultProxy) -> None:
+        self.proxy = proxy
+        super().__init__(("127.0.0.1", port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the clients' connection pools expect
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.proxy.opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            with contextlib.suppress(OSError):  # the connection was cut on purpose
+                super().finish()
+        finally:
+            self.server.proxy.closed(self.connection)
+
+    def do_POST(self) -> None:
+        self.server.proxy.handle(self)
+
+    do_GET = do_POST
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the tests read the counters instead."""
+
+
+class FaultProxy:
+    """Start with ``start()`` (or as a context manager); ``url`` is where clients go."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        if parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
+            raise ValueError(f"the proxy forwards to this machine only, not {upstream}")
+        self._upstream = (parts.hostname, parts.port)
+        self._lock = threading.Lock()
+        self._mode = Mode.PASS
+        self._counts: Counter[str] = Counter()
+        self._connections: set[socket.socket] = set()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> FaultProxy:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        with self._lock:
+            self._listen()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop_listening()
+            self._cut_connections()
+
+    def set_mode(self, mode: Mode) -> None:
+        """Switch modes; when this returns, the new mode holds for every connection."""
+        with self._lock:
+            self._mode = mode
+            if mode is Mode.REFUSE:
+                self._stop_listening()
+            elif self._server is None:
+                self._listen()
+            if mode in (Mode.REFUSE, Mode.RESET):
+                self._counts["cut"] += self._cut_connections()
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def count(self, name: str) -> int:
+        with self._lock:
+            return self._counts[name]
+
+    # --- called by the handler threads ----------------------------------------------
+
+    def opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(connection)
+            self._counts["connections"] += 1
+
+    def closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
+    def handle(self, handler: _Handler) -> None:
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        mode = self._mode
+        if mode in (Mode.REFUSE, Mode.RESET):
+            self._tally("reset")
+            handler.close_connection = True
+            _reset(handler.connection)
+        elif mode in _ANSWERS:
+            status, code, counter = _ANSWERS[mode]
+            message = {"__type": _PREFIX + code, "message": f"injected by the test proxy ({code})"}
+            self._tally(counter)
+            _answer(handler, status, json.dumps(message).encode(), {})
+        else:
+            self._forward(handler, body)
+
+    # --- internals ----------------------------------------------------------------
+
+    def _tally(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] += 1
+
+    def _forward(self, handler: _Handler, body: bytes) -> None:
+        """Send the request upstream on a connection of its own; relay the answer as is."""
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+        upstream = http.client.HTTPConnection(*self._upstream, timeout=60)
+        try:
+            upstream.request(handler.command, handler.path, body, headers)
+            response = upstream.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self._tally("upstream_failed")
+            _answer(handler, 502, b"upstream failed", {})
+            return
+        finally:
+            upstream.close()
+        self._tally("forwarded")
+        kept = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP}
+        _answer(handler, response.status, data, kept)
+
+    def _listen(self) -> None:
+        if self._server is not None:
+            return
+        server = _Server(self.port, self)
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def _stop_listening(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def _cut_connections(self) -> int:
+        """Shut every open connection down (its handler wakes, the client sees EOF)."""
+        for connection in self._connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        return len(self._connections)
+
+
+def _answer(handler: _Handler, status: int, data: bytes, headers: dict[str, str]) -> None:
+    try:
+        handler.send_response_only(status)
+        for name, value in headers.items():
+            if name.lower() != "content-length":
+                handler.send_header(name, value)
+        if not any(name.lower() == "content-type" for name in headers):
+            handler.send_header("Content-Type", "application/x-amz-json-1.0")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+        handler.wfile.flush()
+    except OSError:
+        handler.close_connection = True  # cut while answering: the client retries
+
+
+def _reset(connection: socket.socket) -> None:
+    """Close with SO_LINGER 0: the peer gets a TCP RST instead of an orderly close."""
+    try:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        return
+    # The handler's files still hold the socket: it really closes, with the RST, when
+    # the handler finishes a moment later.
+    connection.close()
