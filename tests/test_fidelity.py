@@ -7,6 +7,7 @@ independent of the toolkit's data plane) and compared exactly.
 
 from __future__ import annotations
 
+import base64
 import threading
 import uuid
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from tests.helpers import run_cli
 from tests.strategies import deeply_nested, items_for, key_schemas, large_item
 from tests.tables import load, scan_all, section, write_config
 from toolkit.config import parse_config
-from toolkit.items import digest, key_of
+from toolkit.items import digest, item_size, key_of
 from toolkit.migrate import MigrateOptions, run_migration
 from toolkit.replay import ReplayStats
 
@@ -110,10 +111,15 @@ def test_nesting_to_32_levels_and_items_near_400_kb_through_the_cli(
     )
     @settings(max_examples=1, deadline=None, database=None)
     def draw(big: list[dict[str, Any]], deep: dict[str, Any]) -> None:
-        drawn.extend(unique_by_key([*big, {"pk": {"B": "AA=="}, "deep": deep}], ["pk"]))
+        # Hypothesis's simplest draw gives every item the same key: number them instead.
+        for n, item in enumerate(big, start=1):
+            item["pk"] = {"B": base64.b64encode(bytes([n])).decode()}
+        drawn.extend([*big, {"pk": {"B": "AA=="}, "deep": deep}])
 
     drawn: list[dict[str, Any]] = []
     draw()
+    assert len(drawn) == 7
+    assert all(380 * 1024 < item_size(item) < 400 * 1024 for item in drawn[:6])
     load(endpoints.source, table_name, drawn, ["pk"])
     config = write_config(
         tmp_path / "config.yaml",
