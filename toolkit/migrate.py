@@ -17,7 +17,7 @@ from toolkit.config import MigrationConfig
 from toolkit.connections import Connection, connect
 from toolkit.estimate import default_segments, read_budget, warn_if_snapshot_is_long, write_budget
 from toolkit.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
-from toolkit.retry import RetryPolicy
+from toolkit.retry import RetryPolicy, stoppable
 from toolkit.schema import copy_ttl, describe_source, ensure_target, ttl_attribute
 from toolkit.snapshot import SnapshotCopier, SnapshotJob, SnapshotProgress, SnapshotSummary
 from toolkit.state import RunState
@@ -92,6 +92,8 @@ def run_migration(
     description = describe_source(source.control(), config.source.table, source.where)
     segments = config.source.scan_segments or default_segments(description)
     state = RunState(options.state_path)
+    # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
+    options = replace(options, retry=stoppable(options.retry, stop))
     try:
         run = _Run(options, source, target, description, state, progress, stop)
         _claim(run, segments)

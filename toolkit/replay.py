@@ -12,9 +12,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from toolkit.retry import StopRequested
 from toolkit.shard_tree import Shard, ready_shards, vanished
 from toolkit.state import RunState
 from toolkit.stream_reader import IteratorExpired, lost
@@ -157,9 +159,12 @@ class Replayer:
                         drained = True
                         break
                     self.stop.wait(TICK_SECONDS)
+            except StopRequested:
+                pass  # asked to stop while retrying: that page is not checkpointed
             finally:
                 self.stop.set()
-        self._check_steps()
+        with suppress(StopRequested):
+            self._check_steps()
         return ReplaySummary(self._records, self.clock() - started, drained)
 
     def _refresh_shards(self) -> None:

@@ -7,9 +7,10 @@ Whether an error is worth retrying is decided once, by its class (see
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from toolkit.errors import ToolkitError
@@ -51,3 +52,20 @@ def call_with_retries(action: Callable[[], T], policy: RetryPolicy) -> T:
             if delay is None:
                 raise
             policy.sleep(delay)
+
+
+class StopRequested(Exception):
+    """Raised from a retry's wait once the user asked the run to stop.
+
+    The unacknowledged work is dropped without a checkpoint: a restart redoes it.
+    """
+
+
+def stoppable(policy: RetryPolicy, stop: threading.Event) -> RetryPolicy:
+    """The same policy, whose waits end early, raising StopRequested, once ``stop`` is set."""
+
+    def pause(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise StopRequested
+
+    return replace(policy, sleep=pause)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from toolkit.dataplane import Answer, DataPlane
 from toolkit.items import apply_renames, ttl_expired
-from toolkit.retry import RetryPolicy, call_with_retries
+from toolkit.retry import RetryPolicy, StopRequested, call_with_retries
 from toolkit.state import RunState, SegmentProgress
 from toolkit.throughput import CapacityBudget
 from toolkit.workers import wait_for_workers
@@ -97,6 +97,8 @@ class SnapshotCopier:
             with ThreadPoolExecutor(self.job.workers, thread_name_prefix="segment") as pool:
                 futures = [pool.submit(self._copy_segment, s, counters) for s in todo]
                 wait_for_workers(futures, self.stop)
+        except StopRequested:
+            pass  # asked to stop while retrying: the unwritten page is not checkpointed
         finally:
             self.progress.finished()
         complete = all(s.done for s in self.state.segments(self.job.total_segments))
