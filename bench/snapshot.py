@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.helpers import CACHE_DIR, free_port  # noqa: E402
-from tests.tables import create_table, load, section, write_config  # noqa: E402
+from tests.tables import create_table, load, low_client, section, write_config  # noqa: E402
 from toolkit.local import servers  # noqa: E402
 
 
@@ -83,13 +83,13 @@ def main() -> None:
         started, _ = servers.up(settings)
         try:
             source, target = (s.endpoint for s in started)
-            create_table(client_low(source), "bench")
+            create_table(low_client(source), "bench")
             body = "x" * 180  # about 200 bytes an item
             items = (
                 {"id": {"S": f"item-{n:08d}"}, "body": {"S": body}} for n in range(options.items)
             )
             load(source, "bench", items, ["id"])
-            create_table(client_low(target), "bench_boto3")
+            create_table(low_client(target), "bench_boto3")
             rates = {
                 "toolkit migrate (snapshot)": toolkit_copy(
                     source, target, "bench", "bench_tk", work
@@ -103,16 +103,6 @@ def main() -> None:
     print(f"{'copy':<30} {'items/s':>10} {'vs boto3':>9}")
     for name, rate in rates.items():
         print(f"{name:<30} {rate:>10,.0f} {rate / baseline:>8.2f}x")
-
-
-def client_low(endpoint: str) -> object:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
 
 
 if __name__ == "__main__":

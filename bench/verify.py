@@ -25,26 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.helpers import CACHE_DIR, free_port  # noqa: E402
-from tests.tables import create_table, load, section, write_config  # noqa: E402
+from tests.tables import create_table, load, low_client, section, write_config  # noqa: E402
 from toolkit.local import servers  # noqa: E402
 
 TABLE = "bench"
-
-
-def low_client(endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
 
 
 # A child's peak RSS counts the memory of the process it was forked from (Linux keeps

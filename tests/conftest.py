@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.helpers import CACHE_DIR, free_port
+from tests.tables import low_client
 from toolkit.local import servers
 
 if TYPE_CHECKING:
@@ -48,25 +47,14 @@ def endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
         servers.down(settings)
 
 
-def client(endpoint: str) -> DynamoDBClient:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
-    )
-
-
 @pytest.fixture(scope="session")
 def source_client(endpoints: Endpoints) -> DynamoDBClient:
-    return client(endpoints.source)
+    return low_client(endpoints.source)
 
 
 @pytest.fixture(scope="session")
 def target_client(endpoints: Endpoints) -> DynamoDBClient:
-    return client(endpoints.target)
+    return low_client(endpoints.target)
 
 
 @pytest.fixture

@@ -31,8 +31,16 @@ from tests.conftest import Endpoints
 from tests.fault_proxy import FaultProxy, Mode
 from tests.helpers import run_cli
 from tests.strategies import PADDING, deeply_nested, items_for, large_item
-from tests.tables import create_table, load, scan_all, section, write_config
-from tests.test_mutate_cli import keyed, replayed, table_state
+from tests.tables import (
+    create_table,
+    keyed,
+    load,
+    replayed,
+    scan_all,
+    section,
+    table_state,
+    write_config,
+)
 from toolkit.items import canonical, item_size
 
 if TYPE_CHECKING:

@@ -7,26 +7,29 @@ compared in ``toolkit.items.canonical`` form.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import orjson
 import pytest
 
 from mutator.keys import KeySpace
 from tests.conftest import Endpoints
 from tests.helpers import free_port, run_cli
-from tests.tables import create_table, scan_all, section, write_config
+from tests.tables import (
+    create_table,
+    keyed,
+    replayed,
+    section,
+    table_state,
+    write_config,
+)
 from toolkit import cli
-from toolkit.items import canonical, digest, key_id
 from toolkit.table_schema import KeyAttribute
 
 if TYPE_CHECKING:
@@ -40,40 +43,6 @@ SUMMARY = re.compile(r"^Mutate (\w+): (\d+) operations \((\d+) puts, (\d+) delet
 
 def mutate(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return run_cli("mutate", *args, env=CREDENTIALS, cwd=cwd, timeout=120)
-
-
-def wire(value: Any) -> Any:
-    """boto3's form of an item back to the wire form: binaries as base64 text."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode()
-    if isinstance(value, dict):
-        return {name: wire(member) for name, member in value.items()}
-    if isinstance(value, list):
-        return [wire(member) for member in value]
-    return value
-
-
-def keyed(item: dict[str, Any], key_names: Sequence[str]) -> bytes:
-    return key_id(canonical({name: item[name] for name in key_names}))
-
-
-def table_state(endpoint: str, table: str, key_names: Sequence[str]) -> dict[bytes, Any]:
-    items = (wire(item) for item in scan_all(endpoint, table).values())
-    return {keyed(item, key_names): canonical(item) for item in items}
-
-
-def replayed(log: Path, key_names: Sequence[str]) -> dict[bytes, Any]:
-    state: dict[bytes, Any] = {}
-    for line in log.read_bytes().splitlines():
-        entry = orjson.loads(line)
-        key = keyed(entry["key"], key_names)
-        if entry["op"] == "put":
-            assert entry["digest"] == digest(entry["item"])
-            state[key] = canonical(entry["item"])
-        else:
-            assert entry["op"] == "delete"
-            state.pop(key, None)
-    return state
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
