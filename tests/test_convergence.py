@@ -90,6 +90,7 @@ class Run:
     state: Path = field(init=False)
     oplog: Path = field(init=False)
     processes: dict[Process, tuple[Path, str]] = field(default_factory=dict)
+    logged_at_start: dict[Process, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = ("config.yaml", "run.sqlite", "ops.jsonl")
@@ -112,7 +113,10 @@ class Run:
 
     def mutate(self, *args: str) -> Process:
         common = ("--config", str(self.config), "--log", str(self.oplog), "--window", "2")
-        return self.start("mutate", *common, *args)
+        lines = logged(self)
+        process = self.start("mutate", *common, *args)
+        self.logged_at_start[process] = lines
+        return process
 
     def migrate(self, *args: str) -> Process:
         return self.start(
@@ -181,7 +185,20 @@ def load_keys(run: Run, seed: int, *args: str, keys: int = KEYS) -> None:
     assert f"Load done: {keys} of {keys} items" in out
 
 
+def logged(run: Run) -> int:
+    """Operations acknowledged so far, as the mutators' shared --log file records them."""
+    try:
+        with run.oplog.open("rb") as log:
+            return sum(1 for _ in log)
+    except FileNotFoundError:
+        return 0
+
+
 def stop_load(run: Run, mutator: Process) -> None:
+    """Stop a steady load, once it has written something (a loaded machine may start the
+    interpreter slower than the migration copies its first pages)."""
+    before = run.logged_at_start[mutator]
+    run.wait_until("load operations", lambda: logged(run) >= before + 5, mutator)
     out, _ = run.stop(mutator)
     summary = out.strip().splitlines()[-1]
     assert summary.startswith("Mutate stopped: ") and not summary.startswith("Mutate stopped: 0 ")
