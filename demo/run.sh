@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The seed scenario of the reference post, on the local servers:
-# load on the source, a live migration, stop the load, drain, verify both ways.
+# The seed scenario of the reference post: load on the source, a live migration,
+# stop the load, drain, verify both ways. By default on two local DynamoDB servers
+# that this script starts; with DEMO_CONFIG=FILE, on the servers that FILE names,
+# which must already be running (the docker-compose stack does this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 toolkit=".venv/bin/toolkit"
-config="demo/config.yaml"
-state="demo/config.state.sqlite"
+config="${DEMO_CONFIG:-demo/config.yaml}"
+state="${config%.*}.state.sqlite" # the toolkit's default: beside the config
 ops_log="demo/operations.jsonl"
 load_seconds="${DEMO_LOAD_SECONDS:-20}"
 
@@ -14,9 +16,13 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-say "Fresh local servers: source on 8000, target on 8001"
-"$toolkit" local down >/dev/null
-"$toolkit" local up
+if [[ -n "${DEMO_CONFIG:-}" ]]; then
+  say "Using the running servers named in $config"
+else
+  say "Fresh local servers: source on 8000, target on 8001"
+  "$toolkit" local down >/dev/null
+  "$toolkit" local up
+fi
 rm -f "$state" "$state"-* "$ops_log"
 
 say "The source table migration_test, with 10,000 keys"
