@@ -75,4 +75,5 @@ def source_section(
         read_throughput=None,
         throughput_read_percent=None,
         max_map_tasks=None,
+        ca_bundle=None,
     )

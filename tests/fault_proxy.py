@@ -12,6 +12,8 @@ answers it with a fault, by a mode the test switches while clients run:
 - ERROR: HTTP 500 with ``__type`` InternalServerError.
 
 Every outcome is counted, so a test can assert that its faults really happened.
+Hooks let a test answer GETs itself (a fake Alternator node's ``/localnodes``) and
+see each request's operation and body, and a TLS context makes it an https server.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import enum
 import http.client
 import json
 import socket
+import ssl
 import struct
 import threading
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -52,12 +56,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, proxy: FaultProxy) -> None:
+    def __init__(self, port: int, proxy: FaultProxy, tls: ssl.SSLContext | None) -> None:
         self.proxy = proxy
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(("127.0.0.1", port), Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the clients' connection pools expect
     server: _Server
 
@@ -81,10 +87,22 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the tests read the counters instead."""
 
 
+AnswerGet = Callable[[str], bytes | None]  # path -> the answer's body, or None to forward
+Observe = Callable[[str, bytes], None]  # (X-Amz-Target, body) of each request
+Upstream = tuple[int, bytes, dict[str, str]]  # an answer: status, body, headers
+
+
 class FaultProxy:
     """Start with ``start()`` (or as a context manager); ``url`` is where clients go."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        answer_get: AnswerGet | None = None,
+        observe: Observe | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         parts = urlsplit(upstream)
         if parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
             raise ValueError(f"the proxy forwards to this machine only, not {upstream}")
@@ -95,11 +113,12 @@ class FaultProxy:
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._answer_get, self._observe, self._tls = answer_get, observe, tls
         self.port = 0
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     def __enter__(self) -> FaultProxy:
         self.start()
@@ -147,9 +166,13 @@ class FaultProxy:
         with self._lock:
             self._connections.discard(connection)
 
-    def handle(self, handler: _Handler) -> None:
+    def handle(self, handler: Handler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         mode = self._mode
+        if self._observe is not None:
+            self._observe(handler.headers.get("X-Amz-Target", ""), body)
+        getting = handler.command == "GET" and self._answer_get is not None
+        answer = self._answer_get(handler.path) if self._answer_get and getting else None
         if mode in (Mode.REFUSE, Mode.RESET):
             self._tally("reset")
             handler.close_connection = True
@@ -158,7 +181,10 @@ class FaultProxy:
             status, code, counter = _ANSWERS[mode]
             message = {"__type": _PREFIX + code, "message": f"injected by the test proxy ({code})"}
             self._tally(counter)
-            _answer(handler, status, json.dumps(message).encode(), {})
+            send_answer(handler, status, json.dumps(message).encode(), {})
+        elif answer is not None:
+            self._tally("answered")
+            send_answer(handler, 200, answer, {"Content-Type": "application/json"})
         else:
             self._forward(handler, body)
 
@@ -168,9 +194,22 @@ class FaultProxy:
         with self._lock:
             self._counts[name] += 1
 
-    def _forward(self, handler: _Handler, body: bytes) -> None:
+    def _forward(self, handler: Handler, body: bytes) -> None:
         """Send the request upstream on a connection of its own; relay the answer as is."""
-        headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+        answer = self.send_upstream(handler, body)
+        if answer is None:
+            send_answer(handler, 502, b"upstream failed", {})
+            return
+        status, data, headers = answer
+        send_answer(handler, status, data, headers)
+
+    def send_upstream(self, handler: Handler, body: bytes) -> Upstream | None:
+        """The upstream's answer to this request with ``body``: status, data, headers."""
+        headers = {
+            k: v
+            for k, v in handler.headers.items()
+            if k.lower() not in _HOP_BY_HOP and k.lower() != "content-length"
+        }
         upstream = http.client.HTTPConnection(*self._upstream, timeout=60)
         try:
             upstream.request(handler.command, handler.path, body, headers)
@@ -178,18 +217,17 @@ class FaultProxy:
             data = response.read()
         except (OSError, http.client.HTTPException):
             self._tally("upstream_failed")
-            _answer(handler, 502, b"upstream failed", {})
-            return
+            return None
         finally:
             upstream.close()
         self._tally("forwarded")
         kept = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP}
-        _answer(handler, response.status, data, kept)
+        return response.status, data, kept
 
     def _listen(self) -> None:
         if self._server is not None:
             return
-        server = _Server(self.port, self)
+        server = _Server(self.port, self, self._tls)
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(
@@ -214,7 +252,7 @@ class FaultProxy:
         return len(self._connections)
 
 
-def _answer(handler: _Handler, status: int, data: bytes, headers: dict[str, str]) -> None:
+def send_answer(handler: Handler, status: int, data: bytes, headers: dict[str, str]) -> None:
     try:
         handler.send_response_only(status)
         for name, value in headers.items():

@@ -151,8 +151,10 @@ def test_an_alternator_target_takes_settings_at_top_level() -> None:
     target = {"type": "alternator", "table": "t_1", "endpoint": {"host": "scylla"}}
     config = parse_config(with_value("target", target))
     assert (config.target.batch_size, config.target.remove_consumed_capacity) == (100, True)
-    config = parse_config(with_value("target", {**target, "maxItemsPerBatch": 60, "rack": "r"}))
-    assert config.target.batch_size == 60 and config.notes[0].startswith("target.rack ")
+    settings = {"maxItemsPerBatch": 60, "rack": "r", "compression": True}
+    config = parse_config(with_value("target", {**target, **settings}))
+    assert config.target.batch_size == 60 and config.notes[0].startswith("target.compression ")
+    assert config.target.nodes is not None and config.target.nodes.rack == "r"
 
 
 @pytest.mark.parametrize(
@@ -262,7 +264,10 @@ def test_each_mistake_is_one_line_naming_its_key(path: str, value: object, named
     ("target", "named"),
     [
         ({"type": "alternator", "table": "abc"}, "target.endpoint"),
-        ({"type": "alternator", "table": "abc", "batchSize": 101}, "target.batchSize"),
+        (
+            {"type": "alternator", "table": "abc", "endpoint": {"host": "h"}, "batchSize": 101},
+            "target.batchSize",
+        ),
         (
             {"table": "abc", "batchSize": 5, "alternator": {"maxItemsPerBatch": 6}},
             "target.batchSize",

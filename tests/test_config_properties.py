@@ -18,6 +18,7 @@ from toolkit.config import (
 
 # Every accepted key, per section, as a Migrator DynamoDB config may hold it.
 COMMON = ["type", "table", "region", "endpoint", "credentials", "removeConsumedCapacity"]
+COMMON += ["caBundle"]
 READS = ["scanSegments", "readThroughput", "throughputReadPercent", "maxMapTasks"]
 ALTERNATOR = ["datacenter", "rack", "activeRefreshIntervalMs", "idleRefreshIntervalMs"]
 ALTERNATOR += ["compression", "optimizeHeaders", "maxConnections", "connectionMaxIdleTimeMs"]
@@ -25,6 +26,7 @@ ALTERNATOR += ["connectionTimeToLiveMs", "connectionAcquisitionTimeoutMs", "conn
 ALTERNATOR += ["maxItemsPerBatch"]
 TARGET = [*COMMON, *READS, "writeThroughput", "throughputWritePercent", "streamChanges"]
 TARGET += ["skipInitialSnapshotTransfer", "billingMode", "batchSize", "alternator"]
+TARGET += [*ALTERNATOR, "seeds", "localNodes", "writeIsolation"]  # refused unless alternator
 SECTIONS: dict[str, list[str]] = {
     "": [
         *("source", "target", "renames", "savepoints", "validation", "skipTokenRanges"),
@@ -120,6 +122,10 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     target |= {"skipInitialSnapshotTransfer": draw(st.none() | st.booleans())}
     target |= {"billingMode": draw(st.none() | st.sampled_from(["PROVISIONED", "PAY_PER_REQUEST"]))}
     target |= {"writeThroughput": draw(optional_int), "throughputWritePercent": draw(percent)}
+    if kind == "alternator":
+        target |= {"datacenter": draw(st.none() | names), "localNodes": draw(st.booleans())}
+        isolation = st.sampled_from(["forbid_rmw", "only_rmw_uses_lwt"])
+        target |= {"writeIsolation": draw(st.none() | isolation)}
     pairs = st.lists(st.tuples(names, names), unique_by=(lambda p: p[0], lambda p: p[1]))
     renames = [{"from": a, "to": b} for a, b in draw(pairs)]
     return {"source": source, "target": target, "renames": renames}
@@ -158,6 +164,12 @@ def test_any_valid_config_parses_and_its_values_round_trip(data: dict[str, Any])
     assert target.billing_mode == (raw_t["billingMode"] or "PAY_PER_REQUEST")
     assert target.write_throughput == raw_t["writeThroughput"]
     assert target.throughput_write_percent == raw_t["throughputWritePercent"]
+    assert target.write_isolation == raw_t.get("writeIsolation")
+    if alternator and raw_t["localNodes"]:
+        assert target.nodes is not None and target.nodes.datacenter == raw_t["datacenter"]
+        assert target.nodes.seeds == (target.endpoint and target.endpoint.url,)
+    else:
+        assert target.nodes is None
     assert [(r.source_name, r.target_name) for r in config.renames] == [
         (r["from"], r["to"]) for r in data["renames"]
     ]

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from tests.fault_proxy import FaultProxy, Mode
-from tests.test_convergence import SMALL_ITEMS, STEADY, Run, load_keys, replaying, run
+from tests.scenario import Run
+from tests.test_convergence import SMALL_ITEMS, STEADY, load_keys, replaying, run
 
 __all__ = ["run"]  # the fixture, shared with the convergence tests
 

@@ -10,33 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from toolkit.config_alternator import (
+    ALTERNATOR_MAX_BATCH,
+    DYNAMODB_MAX_BATCH,
+    OWN,
+    SETTINGS,
+    NodeDiscovery,
+    note_settings,
+    read_settings,
+)
+from toolkit.config_endpoint import Endpoint, read_endpoint
 from toolkit.config_reader import Node, read_yaml, show
 from toolkit.errors import UserError
 
-DYNAMODB_MAX_BATCH = 25
-ALTERNATOR_MAX_BATCH = 100
+__all__ = ["ALTERNATOR_MAX_BATCH", "DYNAMODB_MAX_BATCH", "Endpoint", "NodeDiscovery"]
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _REDACTED = "<redacted>"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    host: str
-    port: int | None
-
-    @property
-    def url(self) -> str:
-        """The URL to send requests to; a host without a scheme gets http:// (https:// on 443)."""
-        base = self.host.rstrip("/")
-        if "://" not in base:
-            base = ("https://" if self.port == 443 else "http://") + base
-        return base if self.port is None else f"{base}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -72,6 +66,7 @@ class SourceConfig:
     read_throughput: int | None
     throughput_read_percent: float | None
     max_map_tasks: int | None
+    ca_bundle: Path | None  # the CA certificates to trust on an https endpoint
 
 
 @dataclass(frozen=True)
@@ -89,6 +84,9 @@ class TargetConfig:
     billing_mode: str  # PAY_PER_REQUEST (the default) or PROVISIONED
     batch_size: int  # items per BatchWriteItem: at most 25 on dynamodb, 100 on alternator
     remove_consumed_capacity: bool  # default True on alternator, which may reject it
+    ca_bundle: Path | None
+    nodes: NodeDiscovery | None  # alternator: spread requests over the live nodes
+    write_isolation: str | None  # alternator: tag a table the toolkit creates
 
 
 @dataclass(frozen=True)
@@ -112,18 +110,18 @@ _INERT_TOP = {
     "skipSegments": "the toolkit resumes from its own state file, not from Migrator savepoints",
     "skipParquetFiles": "it applies to Parquet sources only",
 }
-_COMMON = ("type", "table", "region", "endpoint", "credentials", "removeConsumedCapacity")
+_COMMON = (
+    "type",
+    "table",
+    "region",
+    "endpoint",
+    "credentials",
+    "removeConsumedCapacity",
+    "caBundle",
+)
 _READ_KEYS = ("scanSegments", "readThroughput", "throughputReadPercent", "maxMapTasks")
 _WRITE_KEYS = ("writeThroughput", "throughputWritePercent", "streamChanges")
 _TARGET_OWN = ("skipInitialSnapshotTransfer", "billingMode", "batchSize", "alternator")
-# The Migrator's Alternator client settings: top level with `type: alternator`, or
-# nested under `alternator:`. The toolkit has its own client: only the batch size counts.
-_ALTERNATOR = (
-    *("datacenter", "rack", "compression", "optimizeHeaders", "maxConnections"),
-    *("activeRefreshIntervalMs", "idleRefreshIntervalMs", "connectionMaxIdleTimeMs"),
-    *("connectionTimeToLiveMs", "connectionAcquisitionTimeoutMs", "connectionTimeoutMs"),
-    "maxItemsPerBatch",
-)
 _SAVEPOINTS = ("path", "intervalSeconds", "enableParquetFileTracking")
 _VALIDATION = (
     *("compareTimestamps", "ttlToleranceMillis", "writetimeToleranceMillis", "failuresToFetch"),
@@ -131,13 +129,6 @@ _VALIDATION = (
 )
 _STREAM_TYPES = {"dynamodb-streams": True, "dynamodb": True, "ddb": True}
 _STREAM_TYPES |= {"disabled": False, "none": False, "off": False}
-
-
-def _inert(node: Node, keys: Collection[str], why: str, used: str = "") -> None:
-    """Note each key that is set but changes nothing here (its value is not checked)."""
-    for key in keys:
-        if key != used and node.data.get(key) not in (None, [], {}):
-            node.note(key, why)
 
 
 def _type(node: Node, allowed: Mapping[str, str], fix: str) -> str:
@@ -157,28 +148,6 @@ def _table(node: Node) -> str:
         expected = "a table name of 3 to 255 letters, digits, '_', '-' or '.'"
         node.wrong("table", name, expected, "use the table's exact name")
     return name
-
-
-def _endpoint(node: Node | None) -> Endpoint | None:
-    if node is None:
-        return None
-    node.only(("host", "port"))
-    host = node.text("host") or node.fail("host", "is missing", "write e.g. host: http://scylla")
-    if re.search(r"\s", host):
-        node.wrong("host", host, "a server address without spaces")
-    port = node.integer("port", 1, 65535)
-    try:
-        parts = urlsplit(host if "://" in host else f"http://{host}")
-        has_port = parts.port is not None
-    except ValueError:
-        node.wrong("host", host, "a server address like http://scylla or 127.0.0.1")
-    bare_ipv6 = "[" not in parts.netloc and ":" in (parts.hostname or "")
-    extra = (parts.path.strip("/"), parts.query, parts.fragment, parts.username)
-    if parts.scheme not in ("http", "https") or not parts.hostname or bare_ipv6 or any(extra):
-        node.wrong("host", host, "a server address like http://scylla, 127.0.0.1 or [::1]")
-    if has_port and port is not None:
-        node.fail("port", "is given twice (endpoint.host has a port too)", "keep only one")
-    return Endpoint(host, port)
 
 
 def _credentials(node: Node | None) -> Credentials:
@@ -205,20 +174,6 @@ def _assume_role(node: Node | None) -> AssumeRole | None:
     return AssumeRole(arn, node.text("sessionName"))
 
 
-def _alternator_settings(node: Node, top_level: bool, limit: int | None) -> int | None:
-    """Check the Migrator's Alternator client settings; return maxItemsPerBatch if it counts."""
-    nested = node.section("alternator")
-    if nested is not None:
-        nested.only(_ALTERNATOR)
-    found, used = None, "maxItemsPerBatch" if limit else ""
-    for part in (nested, node if top_level else None):
-        if part is not None:
-            _inert(part, _ALTERNATOR, "the toolkit uses its own HTTP client", used)
-            over = f"BatchWriteItem takes at most {limit} items"
-            found = (part.integer(used, 1, limit, over) if limit else None) or found
-    return found
-
-
 def _stream_changes(node: Node) -> bool:
     value = node.data.get("streamChanges")
     if not isinstance(value, dict):
@@ -232,22 +187,11 @@ def _stream_changes(node: Node) -> bool:
     return _STREAM_TYPES[kind]
 
 
-def _batch_size(node: Node, kind: str) -> int:
-    """batchSize, else the Migrator's maxItemsPerBatch, else the most the API takes."""
-    limit = ALTERNATOR_MAX_BATCH if kind == "alternator" else DYNAMODB_MAX_BATCH
-    over = f"BatchWriteItem takes at most {limit} items on {kind}"
-    batch = node.integer("batchSize", 1, limit, over)
-    nested = _alternator_settings(node, kind == "alternator", limit)
-    if batch is not None and nested is not None and batch != nested:
-        node.fail("batchSize", "disagrees with maxItemsPerBatch", "keep only one of them")
-    return batch or nested or limit
-
-
 def _source(node: Node) -> SourceConfig:
     fix = "write type: dynamodb (the toolkit copies a live DynamoDB table)"
     kind = _type(node, {"dynamodb": "dynamodb", "dynamo": "dynamodb"}, fix)
     node.only((*_COMMON, *_READ_KEYS, "alternator"))
-    _alternator_settings(node, False, None)
+    note_settings(node)
     if node.data.get("removeConsumedCapacity") is not None:
         node.flag("removeConsumedCapacity", False)
         node.note("removeConsumedCapacity", "it applies to the target's writes only")
@@ -255,12 +199,13 @@ def _source(node: Node) -> SourceConfig:
         type=kind,
         table=_table(node),
         region=node.text("region"),
-        endpoint=_endpoint(node.section("endpoint")),
+        endpoint=read_endpoint(node.section("endpoint")),
         credentials=_credentials(node.section("credentials")),
         scan_segments=node.integer("scanSegments"),
         read_throughput=node.integer("readThroughput"),
         throughput_read_percent=node.number("throughputReadPercent", 0.1, 1.5),
         max_map_tasks=node.integer("maxMapTasks"),
+        ca_bundle=_ca_bundle(node),
     )
 
 
@@ -269,15 +214,14 @@ def _target(node: Node) -> TargetConfig:
     kind = _type(node, kinds, "write type: dynamodb or type: alternator")
     alternator = kind == "alternator"
     for key in node.data:
-        if not alternator and key in _ALTERNATOR:
+        if not alternator and key in (*SETTINGS, *OWN):
             fix = "set type: alternator, or move it under alternator:"
             node.fail(str(key), "is an Alternator setting", fix)
-    node.only(
-        (*_COMMON, *_READ_KEYS, *_WRITE_KEYS, *_TARGET_OWN, *(_ALTERNATOR if alternator else ()))
-    )
-    batch_size = _batch_size(node, kind)
-    if alternator and node.data.get("endpoint") is None:
+    node.only((*_COMMON, *_READ_KEYS, *_WRITE_KEYS, *_TARGET_OWN, *(SETTINGS + OWN)))
+    endpoint = read_endpoint(node.section("endpoint"))
+    if alternator and endpoint is None:
         node.fail("endpoint", "is missing", "Alternator needs endpoint: {host: ..., port: 8000}")
+    alternator_settings = read_settings(node, kind, endpoint)
     billing = (node.text("billingMode") or BILLING_MODES[0]).upper()
     if billing not in BILLING_MODES:
         node.wrong("billingMode", node.data["billingMode"], " or ".join(BILLING_MODES))
@@ -296,7 +240,7 @@ def _target(node: Node) -> TargetConfig:
         type=kind,
         table=_table(node),
         region=node.text("region"),
-        endpoint=_endpoint(node.section("endpoint")),
+        endpoint=endpoint,
         credentials=_credentials(node.section("credentials")),
         scan_segments=node.integer("scanSegments"),
         stream_changes=stream,
@@ -304,9 +248,29 @@ def _target(node: Node) -> TargetConfig:
         write_throughput=node.integer("writeThroughput"),
         throughput_write_percent=node.number("throughputWritePercent", 0.1, 1.5),
         billing_mode=billing,
-        batch_size=batch_size,
+        batch_size=alternator_settings.batch_size,
         remove_consumed_capacity=node.flag("removeConsumedCapacity", alternator),
+        ca_bundle=_ca_bundle(node),
+        nodes=alternator_settings.nodes,
+        write_isolation=alternator_settings.write_isolation,
     )
+
+
+def _ca_bundle(node: Node) -> Path | None:
+    """A readable file of PEM certificates; checked here, before any connection."""
+    name = node.text("caBundle")
+    if name is None:
+        return None
+    path = Path(name).expanduser()
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        node.fail("caBundle", f"cannot be read ({name}: {reason})", "give a PEM file's path")
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        node.fail("caBundle", f"holds no PEM certificate ({name})", "give a PEM file's path")
+    return path
 
 
 def _renames(root: Node) -> tuple[Rename, ...]:

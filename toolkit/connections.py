@@ -15,8 +15,9 @@ from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
 from toolkit.config import SourceConfig, TargetConfig
-from toolkit.dataplane import DataPlane
+from toolkit.dataplane import DataPlane, Pools
 from toolkit.errors import UserError
+from toolkit.nodes import LiveNodes
 from toolkit.service_errors import translated
 
 if TYPE_CHECKING:
@@ -42,22 +43,13 @@ class Connection:
         return f"{self.role} {url}"
 
     def control(self) -> DynamoDBClient:
-        return self.session.client(
-            "dynamodb",
-            region_name=self.region,
-            endpoint_url=self._endpoint_url(),
-            config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5),
-        )
+        return self.session.client("dynamodb", **self._client_options())
 
     def streams(self) -> DynamoDBStreamsClient:
-        return self.session.client(
-            "dynamodbstreams",
-            region_name=self.region,
-            endpoint_url=self._endpoint_url(),
-            config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5),
-        )
+        return self.session.client("dynamodbstreams", **self._client_options())
 
     def data_plane(self, connections: int, *, streams: bool = False) -> DataPlane:
+        """The data plane; on an Alternator target, spread over the cluster's live nodes."""
         url = (self.streams() if streams else self.control()).meta.endpoint_url
         with translated("GetCredentials", self.where):
             credentials = self.session.get_credentials()
@@ -66,10 +58,20 @@ class Connection:
                 f"no AWS credentials found for the {self.role}: set `credentials` in its "
                 "config section, or a profile, or the AWS environment variables"
             )
-        return DataPlane(url, self.region, credentials, connections=connections)
+        ca_bundle = str(self.section.ca_bundle) if self.section.ca_bundle else None
+        pools = Pools(connections, ca_bundle=ca_bundle)
+        discovery = self.section.nodes if isinstance(self.section, TargetConfig) else None
+        nodes = LiveNodes(discovery, pools.get, self.role) if discovery and not streams else url
+        return DataPlane(nodes, self.region, credentials, pools=pools)
 
-    def _endpoint_url(self) -> str | None:
-        return self.section.endpoint.url if self.section.endpoint else None
+    def _client_options(self) -> dict[str, Any]:
+        section = self.section
+        return {
+            "region_name": self.region,
+            "endpoint_url": section.endpoint.url if section.endpoint else None,
+            "config": Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5),
+            **({"verify": str(section.ca_bundle)} if section.ca_bundle else {}),
+        }
 
 
 def connect(role: str, section: Section) -> Connection:

@@ -70,11 +70,10 @@ class _Run:
     def writer(self, connections: int) -> BatchWriter:
         keys = renamed_key_schema(key_schema(self.description), self.renames)
         target = self.config.target
-        capabilities = TargetCapabilities(target.batch_size, not target.remove_consumed_capacity)
         return BatchWriter(
             self.target.data_plane(connections),
             target.table,
-            capabilities,
+            TargetCapabilities.of(target),
             CapacityBudget(write_budget(target)),
             self.options.retry,
             [k.name for k in keys],
@@ -124,7 +123,9 @@ def _prepare_target(run: _Run) -> str | None:
     target = run.config.target
     control = run.target.control()
     ensure_target(
-        run.description, control, target.table, target.billing_mode, run.renames, run.target.where
+        *(run.description, control, target.table, target.billing_mode, run.renames),
+        run.target.where,
+        target.write_isolation,
     )
     ttl = ttl_attribute(run.source.control(), run.config.source.table, run.source.where)
     copy_ttl(control, target.table, ttl, run.renames, run.target.where)

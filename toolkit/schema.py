@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("migrator")
 
+WRITE_ISOLATION_TAG = "system:write_isolation"  # read by Alternator on every write
+
 
 def describe(client: DynamoDBClient, table: str, where: str) -> dict[str, Any] | None:
     """The table's description, or None when it does not exist."""
@@ -50,10 +52,13 @@ def ensure_target(
     billing_mode: str,
     renames: Mapping[str, str],
     where: str,
+    write_isolation: str | None = None,
 ) -> bool:
     """Create the target table like the source, or check the existing one's keys.
 
-    Returns whether the table was created. Nothing is written when keys differ.
+    A created table is tagged with ``write_isolation`` when given (an existing one is
+    left as it is). Returns whether the table was created. Nothing is written when
+    keys differ.
     """
     wanted = renamed_key_schema(key_schema(source), renames)
     existing = describe(client, table, where)
@@ -65,11 +70,22 @@ def ensure_target(
                 f"[{show(wanted)}]; drop the target table or point target.table elsewhere"
             )
         log.info("Target table %s exists with the source's key schema", table)
+        if write_isolation:
+            log.info("Left the write isolation of the existing table %s as it is", table)
         return False
     log.info("Creating target table %s with key schema [%s]", table, show(wanted))
+    request = create_table_request(source, table, billing_mode, renames)
+    if write_isolation:
+        request["Tags"] = [{"Key": WRITE_ISOLATION_TAG, "Value": write_isolation}]
     with translated("CreateTable", where):
-        client.create_table(**create_table_request(source, table, billing_mode, renames))
+        client.create_table(**request)
     _wait_active(client, table, where)
+    if write_isolation:
+        log.info(
+            "Tagged target table %s %s=%s; change the tag after the cut-over if the "
+            "application needs other conditional-write guarantees",
+            *(table, WRITE_ISOLATION_TAG, write_isolation),
+        )
     return True
 
 

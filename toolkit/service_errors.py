@@ -19,6 +19,9 @@ from botocore.exceptions import (
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
+from botocore.exceptions import (
+    SSLError as BotoSSLError,
+)
 
 from toolkit.errors import ServiceBusy, ServiceError, ToolkitError, UserError
 
@@ -52,6 +55,14 @@ def connection_failed(reason: object, operation: str, where: str) -> ServiceBusy
     )
 
 
+def tls_failed(reason: object, operation: str, where: str) -> UserError:
+    """A TLS handshake that failed: the same request can only fail the same way."""
+    return UserError(
+        f"{operation}: TLS with {where} failed ({reason}); check the endpoint's scheme and "
+        "port, or set caBundle in its config section to the PEM file of the server's CA"
+    )
+
+
 def code_of(body: dict[str, object]) -> str:
     """'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException' -> the last part."""
     raw = str(body.get("__type", ""))
@@ -69,6 +80,8 @@ def translated(operation: str, where: str) -> Iterator[None]:
         raise from_answer(
             status, info.get("Code", ""), info.get("Message", ""), operation, where
         ) from None
+    except BotoSSLError as error:
+        raise tls_failed(error, operation, where) from None
     except (EndpointConnectionError, BotoConnectionError) as error:
         raise connection_failed(error, operation, where) from None
     except NoCredentialsError:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from toolkit.config import TargetConfig
 from toolkit.dataplane import Answer
 from toolkit.errors import TerminalError, ToolkitError
 from toolkit.retry import RetryPolicy
@@ -33,6 +34,10 @@ class TargetCapabilities:
 
     batch_size: int = 25
     reports_consumed_capacity: bool = True
+
+    @classmethod
+    def of(cls, target: TargetConfig) -> TargetCapabilities:
+        return cls(target.batch_size, not target.remove_consumed_capacity)
 
 
 class BatchWriter:

@@ -104,14 +104,10 @@ class Session:
         if not repair:
             return None
         target = self.config.target
-        capabilities = TargetCapabilities(
-            batch_size=target.batch_size,
-            reports_consumed_capacity=not target.remove_consumed_capacity,
-        )
         writer = BatchWriter(
             self.target_plane,
             self.layout.target_table,
-            capabilities,
+            TargetCapabilities.of(target),
             CapacityBudget(None),
             self.options.retry,
             self.layout.target_keys,

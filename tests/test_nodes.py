@@ -1,0 +1,147 @@
+"""Alternator's live nodes, without a network: the GET and the clock are handed in."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from toolkit.config_alternator import NodeDiscovery
+from toolkit.nodes import DOWN_SECONDS, LiveNodes, localnodes_url, parse_localnodes
+
+SEED = "http://seed:8000"
+
+
+class Cluster:
+    """What /localnodes answers, changed by the test; counts the listings."""
+
+    def __init__(self, nodes: list[str]) -> None:
+        self.nodes = nodes
+        self.asked: list[str] = []
+        self.status = 200
+        self.now = 0.0
+
+    def fetch(self, url: str) -> tuple[int, bytes]:
+        self.asked.append(url)
+        if self.status == 0:
+            raise OSError("connection refused")
+        return self.status, json.dumps(self.nodes).encode()
+
+    def clock(self) -> float:
+        return self.now
+
+
+def live_nodes(
+    cluster: Cluster, refresh: float = 5.0, seeds: tuple[str, ...] = (SEED,)
+) -> LiveNodes:
+    discovery = NodeDiscovery(seeds, "dc1", None, refresh)
+    return LiveNodes(discovery, cluster.fetch, clock=cluster.clock)
+
+
+def picks(nodes: LiveNodes, n: int) -> Counter[str]:
+    return Counter(nodes.pick() for _ in range(n))
+
+
+addresses = st.ip_addresses(v=4).map(str)
+entries = st.lists(
+    st.tuples(addresses, st.none() | st.integers(1, 65535)).map(
+        lambda e: e[0] if e[1] is None else f"{e[0]}:{e[1]}"
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(entries, st.sampled_from(["http", "https"]), st.none() | st.integers(1, 65535))
+def test_listed_addresses_take_the_answering_nodes_scheme_and_port(
+    listed: list[str], scheme: str, port: int | None
+) -> None:
+    base = f"{scheme}://seed" + (f":{port}" if port else "")
+    urls = parse_localnodes(base, json.dumps(listed).encode())
+    expected = [
+        f"{scheme}://{e}" + ("" if ":" in e or port is None else f":{port}") for e in listed
+    ]
+    assert urls == list(dict.fromkeys(expected))
+
+
+def test_ipv6_addresses_are_bracketed() -> None:
+    assert parse_localnodes(SEED, b'["::1", "[fe80::2]:9000"]') == [
+        "http://[::1]:8000",
+        "http://[fe80::2]:9000",
+    ]
+
+
+@pytest.mark.parametrize("body", [b"<html>", b'{"a": 1}', b'["ok", 3]', b'[""]', b"null"])
+def test_an_answer_that_is_not_a_list_of_addresses_is_refused(body: bytes) -> None:
+    with pytest.raises(ValueError, match="answer"):
+        parse_localnodes(SEED, body)
+
+
+def test_the_listing_asks_for_the_datacenter_and_rack() -> None:
+    assert localnodes_url(SEED, None, None) == f"{SEED}/localnodes"
+    assert localnodes_url(SEED, "dc 1", "r1") == f"{SEED}/localnodes?dc=dc+1&rack=r1"
+
+
+@given(st.integers(1, 6), st.integers(1, 5))
+def test_requests_go_round_robin_over_every_live_node(size: int, rounds: int) -> None:
+    cluster = Cluster([f"10.0.0.{n}" for n in range(size)])
+    counts = picks(live_nodes(cluster), size * rounds)
+    assert sorted(counts) == sorted(f"http://10.0.0.{n}:8000" for n in range(size))
+    assert set(counts.values()) == {rounds}
+
+
+def test_a_node_that_failed_is_skipped_until_its_time_is_up() -> None:
+    cluster = Cluster(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    nodes = live_nodes(cluster)
+    nodes.failed("http://10.0.0.2:8000")
+    assert "http://10.0.0.2:8000" not in picks(nodes, 30)
+    assert len(cluster.asked) == 2  # the failure asked the cluster's view at once
+    cluster.now += DOWN_SECONDS + 0.1
+    assert picks(nodes, 30)["http://10.0.0.2:8000"] == 10
+
+
+def test_when_every_node_failed_requests_still_go_somewhere() -> None:
+    cluster = Cluster(["10.0.0.1", "10.0.0.2"])
+    nodes = live_nodes(cluster)
+    for url in nodes.nodes:
+        nodes.failed(url)
+    assert set(picks(nodes, 4)) == set(nodes.nodes)
+
+
+def test_the_list_is_asked_again_each_interval_and_follows_the_cluster() -> None:
+    cluster = Cluster(["10.0.0.1", "10.0.0.2"])
+    nodes = live_nodes(cluster, refresh=5.0)
+    picks(nodes, 10)
+    assert len(cluster.asked) == 1
+    cluster.nodes = ["10.0.0.2", "10.0.0.3"]  # one left, one joined
+    cluster.now += 4.9
+    assert set(picks(nodes, 10)) == {"http://10.0.0.1:8000", "http://10.0.0.2:8000"}
+    cluster.now += 0.2
+    assert set(picks(nodes, 10)) == {"http://10.0.0.2:8000", "http://10.0.0.3:8000"}
+    assert len(cluster.asked) == 2
+    assert cluster.asked[-1].startswith("http://10.0.0.1:8000/localnodes?dc=dc1")
+
+
+@pytest.mark.parametrize("status", [0, 400, 404])
+def test_without_a_listing_the_seeds_take_the_requests(
+    status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    cluster = Cluster(["10.0.0.1"])
+    cluster.status = status
+    seeds = (SEED, "http://seed2:8000")
+    with caplog.at_level(logging.WARNING, "migrator"):
+        nodes = live_nodes(cluster, refresh=1.0, seeds=seeds)
+        for _ in range(3):
+            cluster.now += 1.5
+            picks(nodes, 4)
+    assert set(picks(nodes, 4)) == set(seeds)
+    assert [url.split("/localnodes")[0] for url in cluster.asked[:2]] == list(seeds)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "localNodes: false" in warnings[0]
+    cluster.status = 200
+    cluster.now += 1.5
+    assert set(picks(nodes, 4)) == {"http://10.0.0.1:8000"}
