@@ -310,3 +310,6 @@ def test_toolkit_config_points_at_the_stack(services: dict[str, Service]) -> Non
     assert target_port == ALTERNATOR_PORT
     assert host_and_port(source.url) == ("source", DYNAMODB_LOCAL_PORT)
     assert config.target.stream_changes, "the seed scenario replays the stream"
+    assert config.target.nodes is not None, "requests spread over the cluster's nodes"
+    seeds = {host_and_port(seed) for seed in config.target.nodes.seeds}
+    assert seeds == {(node, ALTERNATOR_PORT) for node in NODES}, "every node can list the nodes"
