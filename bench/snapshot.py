@@ -1,45 +1,125 @@
-"""Snapshot speed: `toolkit migrate` beside a plain boto3 scan + batch_writer copy.
+"""Snapshot speed: `toolkit migrate` beside the floor, a boto3 copy and dynamodump.
 
-Run by hand (never part of the tests): `.venv/bin/python bench/snapshot.py`.
+Run by hand (never part of the tests):
+
+    .venv/bin/python bench/snapshot.py --items 200000 --rounds 3
+
 It starts its own pair of DynamoDB Local servers on free ports, loads one source
-table, copies it both ways into fresh target tables in the same run, and prints
-items/s side by side with their ratio.
+table with items of about 200 bytes, then copies it into fresh target tables with
+each contender, each a child process whose wall time, CPU time and peak RSS are
+measured (rounds rotate the order; the table shows each contender's median round):
+
+- `toolkit migrate` with a config without streamChanges: the snapshot only;
+- the floor (bench/floor.py): segmented Scan into BatchWriteItem over plain HTTP;
+- boto3: one Scan paginator into one `batch_writer`, the straightforward copy;
+- dynamodump (its own venv, see bench/requirements.txt): backup to files, then
+  restore. Its backup of one named table still waits about 25 s before it starts
+  (version 1.11.1 falls into its multi-table path), so its time is counted from
+  its "Starting backup" line; the restore is counted whole.
+
+items/s is each copy's own timing (the toolkit's summary line, the floor's and
+boto3's first request to last acknowledgment, dynamodump's as above); every copy
+is checked to hold all items. CPU µs/item is the child process's user+sys time
+over the items, start-up and imports included.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+from common import (
+    REPO,
+    Measured,
+    Servers,
+    create_table,
+    load_table,
+    local_servers,
+    low_client,
+    print_table,
+    run_measured,
+    section,
+    toolkit_command,
+    write_config,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.helpers import CACHE_DIR, free_port  # noqa: E402
-from tests.tables import create_table, load, low_client, section, write_config  # noqa: E402
-from toolkit.local import servers  # noqa: E402
+TABLE = "bench"
+DYNAMODUMP_VENV = REPO / ".toolkit" / "bench-venv"  # dynamodump pins its own boto3
+REQUIREMENTS = Path(__file__).with_name("requirements.txt")
 
 
-def client(endpoint: str) -> object:
-    return boto3.resource(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
+@dataclass(frozen=True)
+class Copy:
+    items: int
+    seconds: float  # the copy's own timing
+    run: Measured  # the child (for dynamodump: backup and restore added up)
+
+    @property
+    def rate(self) -> float:
+        return self.items / self.seconds
+
+    @property
+    def cpu_per_item(self) -> float:
+        return self.run.cpu / self.items * 1e6
+
+
+def count(endpoint: str, table: str) -> int:
+    pages = low_client(endpoint).get_paginator("scan").paginate(TableName=table, Select="COUNT")
+    return sum(page["Count"] for page in pages)
+
+
+def toolkit_copy(servers: Servers, into: str, segments: int) -> Copy:
+    config = write_config(
+        servers.work / f"{into}.yaml",
+        section(servers.source, TABLE, scanSegments=segments, maxMapTasks=segments),
+        section(servers.target, into),
     )
+    run = run_measured(toolkit_command("migrate", "--config", str(config)))
+    match = re.search(r"Snapshot done: (\d+) items, .*?, ([\d.]+) s, \d+ items/s", run.stdout)
+    if match is None:
+        raise SystemExit(f"no summary line in: {run.stdout}{run.stderr}")
+    return Copy(int(match.group(1)), float(match.group(2)), run)
 
 
-def boto3_copy(source: str, target: str, table: str, into: str) -> float:
+def floor_copy(servers: Servers, into: str, segments: int) -> Copy:
+    create_table(low_client(servers.target), into)
+    floor = str(Path(__file__).with_name("floor.py"))
+    command = [sys.executable, floor, "copy", servers.source, servers.target, TABLE, into]
+    run = run_measured([*command, "--segments", str(segments)])
+    result = json.loads(run.stdout)
+    return Copy(result["items"], result["seconds"], run)
+
+
+def boto3_copy(servers: Servers, into: str, segments: int) -> Copy:
+    create_table(low_client(servers.target), into)
+    command = [sys.executable, __file__, "--boto3-child", servers.source, servers.target, into]
+    run = run_measured(command)
+    result = json.loads(run.stdout)
+    return Copy(result["items"], result["seconds"], run)
+
+
+def boto3_child(source: str, target: str, into: str) -> None:
     """The straightforward copy: one Scan paginator, one batch_writer."""
-    source_table = client(source).Table(table)  # type: ignore[attr-defined]
-    target_table = client(target).Table(into)  # type: ignore[attr-defined]
+
+    def resource(endpoint: str) -> object:
+        return boto3.resource(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+
+    source_table = resource(source).Table(TABLE)  # type: ignore[attr-defined]
+    target_table = resource(target).Table(into)  # type: ignore[attr-defined]
     started = time.monotonic()
     copied = 0
     request: dict[str, object] = {}
@@ -52,57 +132,123 @@ def boto3_copy(source: str, target: str, table: str, into: str) -> float:
             if "LastEvaluatedKey" not in page:
                 break
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return copied / (time.monotonic() - started)
+    print(json.dumps({"items": copied, "seconds": time.monotonic() - started}))
 
 
-def toolkit_copy(source: str, target: str, table: str, into: str, work: Path) -> float:
-    config = write_config(
-        work / f"{into}.yaml",
-        section(source, table, scanSegments=8, maxMapTasks=8),
-        section(target, into),
+def dynamodump_venv() -> Path:
+    """dynamodump's own venv (it pins an older boto3 than the project's), made once."""
+    program = DYNAMODUMP_VENV / "bin" / "dynamodump"
+    if not program.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(DYNAMODUMP_VENV)], check=True)
+        pip = [str(DYNAMODUMP_VENV / "bin" / "pip"), "install", "--quiet"]
+        subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    return program
+
+
+def dynamodump_copy(servers: Servers, into: str, segments: int) -> Copy:
+    program = str(dynamodump_venv())
+    dump = servers.work / f"dump-{into}"
+
+    def dynamodump(mode: str, endpoint: str, *extra: str) -> list[str]:
+        host, port = endpoint.removeprefix("http://").rsplit(":", 1)
+        return [
+            *(program, "-m", mode, "-s", TABLE, "--host", host, "--port", port),
+            *("--accessKey", "bench", "--secretKey", "bench", "-r", "us-east-1"),
+            *("--dumpPath", str(dump), "--log", "info", *extra),
+        ]
+
+    started = "Starting backup for"
+    backup = run_measured(dynamodump("backup", servers.source), marks=[started])
+    restore = run_measured(
+        dynamodump(
+            "restore", servers.target, "-d", into, "--noConfirm", "--billingMode", "PAY_PER_REQUEST"
+        )
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "toolkit", "migrate", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=True,
+    items = sum(len(json.loads(page.read_text())["Items"]) for page in dump.glob("*/data/*.json"))
+    seconds = backup.since(started) + restore.seconds
+    both = Measured(
+        backup.seconds + restore.seconds,
+        backup.user + restore.user,
+        backup.sys + restore.sys,
+        max(backup.rss_mb, restore.rss_mb),
+        "",
+        "",
+        {},
     )
-    match = re.search(r"Snapshot done: \d+ items, .*?, ([\d.]+) s, (\d+) items/s", result.stdout)
-    if match is None:
-        raise SystemExit(f"no summary line in: {result.stdout}{result.stderr}")
-    return float(match.group(2))
+    return Copy(items, seconds, both)
+
+
+CONTENDERS: dict[str, Callable[[Servers, str, int], Copy]] = {
+    "toolkit migrate (snapshot)": toolkit_copy,
+    "floor: Scan → BatchWriteItem, plain HTTP": floor_copy,
+    "boto3 scan + batch_writer": boto3_copy,
+    "dynamodump backup + restore": dynamodump_copy,
+}
+SHORT = dict(zip(CONTENDERS, ("tk", "floor", "boto3", "dd"), strict=True))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--items", type=int, default=100_000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--segments", type=int, default=8, help="for the toolkit and the floor")
+    parser.add_argument("--rounds", type=int, default=1, help="each contender this many times")
+    parser.add_argument("--skip", nargs="*", default=[], choices=list(SHORT.values()))
+    parser.add_argument("--boto3-child", nargs=3, metavar=("SOURCE", "TARGET", "INTO"))
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-        settings = servers.LocalSettings(work, CACHE_DIR, free_port(), free_port(), heap="2g")
-        started, _ = servers.up(settings)
-        try:
-            source, target = (s.endpoint for s in started)
-            create_table(low_client(source), "bench")
-            body = "x" * 180  # about 200 bytes an item
-            items = (
-                {"id": {"S": f"item-{n:08d}"}, "body": {"S": body}} for n in range(options.items)
-            )
-            load(source, "bench", items, ["id"])
-            create_table(low_client(target), "bench_boto3")
-            rates = {
-                "toolkit migrate (snapshot)": toolkit_copy(
-                    source, target, "bench", "bench_tk", work
-                ),
-                "boto3 scan + batch_writer": boto3_copy(source, target, "bench", "bench_boto3"),
-            }
-        finally:
-            servers.down(settings)
-    baseline = rates["boto3 scan + batch_writer"]
-    print(f"\n{options.items} items of about 200 bytes, DynamoDB Local to DynamoDB Local")
-    print(f"{'copy':<30} {'items/s':>10} {'vs boto3':>9}")
-    for name, rate in rates.items():
-        print(f"{name:<30} {rate:>10,.0f} {rate / baseline:>8.2f}x")
+    if options.boto3_child:
+        boto3_child(*options.boto3_child)
+        return
+    names = [name for name in CONTENDERS if SHORT[name] not in options.skip]
+    results: dict[str, list[Copy]] = {name: [] for name in names}
+    with local_servers() as servers:
+        load_table(servers.source, TABLE, options.items)
+        for round_ in range(options.rounds):
+            order = names[round_ % len(names) :] + names[: round_ % len(names)]
+            for name in order:
+                into = f"{TABLE}_{SHORT[name]}_{round_}"
+                copy = CONTENDERS[name](servers, into, options.segments)
+                copied = count(servers.target, into)
+                if copied != options.items or copy.items != options.items:
+                    raise SystemExit(f"{name}: {copy.items} items said, {copied} in the target")
+                low_client(servers.target).delete_table(TableName=into)
+                results[name].append(copy)
+                print(f"round {round_ + 1} {name}: {copy.rate:,.0f} items/s", file=sys.stderr)
+    report(options, results)
+
+
+def report(options: argparse.Namespace, results: dict[str, list[Copy]]) -> None:
+    median = {name: sorted(c, key=lambda c: c.rate)[len(c) // 2] for name, c in results.items()}
+    tool = median.get("toolkit migrate (snapshot)")
+    rows = []
+    for name, copy in median.items():
+        spread = [c.rate for c in results[name]]
+        rows.append(
+            [
+                name,
+                copy.rate,
+                f"{min(spread):,.0f}-{max(spread):,.0f}" if len(spread) > 1 else "",
+                copy.cpu_per_item,
+                copy.run.rss_mb,
+                f"{tool.rate / copy.rate:.2f}x" if tool else "",
+            ]
+        )
+    header = ["copy", "items/s", "range", "client CPU µs/item", "peak RSS MB", "toolkit ÷ this"]
+    rounds = f"median of {options.rounds} rounds" if options.rounds > 1 else "one round"
+    title = (
+        f"Snapshot: {options.items:,} items of about 200 bytes, DynamoDB Local → DynamoDB Local, "
+        f"{options.segments} segments, {rounds}"
+    )
+    print_table(title, header, rows)
+    if tool:
+        goals = {"floor": 0.9, "boto3": 1.5, "dd": 3.0}
+        for name, copy in median.items():
+            goal = goals.get(SHORT[name])
+            if goal:
+                ratio = tool.rate / copy.rate
+                verdict = "met" if ratio >= goal else "MISSED"
+                print(f"goal toolkit ≥ {goal}x {SHORT[name]}: {ratio:.2f}x, {verdict}")
+        verdict = "met" if tool.cpu_per_item <= 30 else "MISSED"
+        print(f"goal toolkit client CPU ≤ 30 µs/item: {tool.cpu_per_item:.1f}, {verdict}")
 
 
 if __name__ == "__main__":
