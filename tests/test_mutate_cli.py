@@ -159,12 +159,25 @@ def start(endpoint: str, table: str, *args: str) -> subprocess.Popen[str]:
     return process
 
 
+def wait_for_operations(log: Path, count: int, process: subprocess.Popen[str]) -> None:
+    """Until the run's --log holds ``count`` acknowledged operations (a loaded machine
+    may take a while to send the first ones)."""
+    deadline = time.monotonic() + 60
+    while not log.exists() or len(log.read_bytes().splitlines()) < count:
+        assert process.poll() is None, "the mutator ended early"
+        assert time.monotonic() < deadline, f"fewer than {count} operations in 60 s"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_cleanly_with_the_summary(
-    endpoints: Endpoints, table_name: str, stop: signal.Signals
+    endpoints: Endpoints, table_name: str, stop: signal.Signals, tmp_path: Path
 ) -> None:
-    process = start(endpoints.source, table_name, "--create-table", "--rate", "50-60")
-    time.sleep(0.5)
+    log = tmp_path / "ops.jsonl"
+    process = start(
+        endpoints.source, table_name, "--create-table", "--rate", "50-60", "--log", str(log)
+    )
+    wait_for_operations(log, 12, process)
     process.send_signal(stop)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
@@ -174,10 +187,13 @@ def test_a_signal_stops_cleanly_with_the_summary(
 
 
 def test_a_write_that_cannot_succeed_stops_the_run_with_one_line(
-    endpoints: Endpoints, source_client: DynamoDBClient, table_name: str
+    endpoints: Endpoints, source_client: DynamoDBClient, table_name: str, tmp_path: Path
 ) -> None:
-    process = start(endpoints.source, table_name, "--create-table", "--rate", "50-60")
-    time.sleep(0.5)
+    log = tmp_path / "ops.jsonl"
+    process = start(
+        endpoints.source, table_name, "--create-table", "--rate", "50-60", "--log", str(log)
+    )
+    wait_for_operations(log, 5, process)
     source_client.delete_table(TableName=table_name)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 2, (out, err)
