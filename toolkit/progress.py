@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
 from types import TracebackType
@@ -21,6 +22,15 @@ from toolkit.replay import ReplayStats
 from toolkit.stream_records import operation_table
 
 
+def stdout_is_terminal() -> bool:
+    """Whether a live display on stderr may carry stdout's lines above itself.
+
+    Only when both share a terminal: stdout sent to a file or a pipe keeps its own
+    lines (the tables of operations, the summaries), whatever stderr is.
+    """
+    return sys.stdout.isatty()
+
+
 class SnapshotBar:
     """Items copied, items/s and segments done, refreshed while workers run."""
 
@@ -35,6 +45,7 @@ class SnapshotBar:
             TimeElapsedColumn(),
             console=console or Console(stderr=True),
             transient=False,
+            redirect_stdout=stdout_is_terminal(),
         )
         self._lock = threading.Lock()
         self._items = 0
@@ -111,7 +122,13 @@ class ReplayConsole:
             f"last change applied {since} s ago"
         )
         if self._live is None:
-            self._live = Live(line, console=self._console, refresh_per_second=4, transient=True)
+            self._live = Live(
+                line,
+                console=self._console,
+                refresh_per_second=4,
+                transient=True,
+                redirect_stdout=stdout_is_terminal(),
+            )
             self._live.start()
         else:
             self._live.update(line)

@@ -8,6 +8,8 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from toolkit.progress import stdout_is_terminal
+
 
 class ComparisonBar:
     """Items compared and items/s on stderr, shown only while a direction runs.
@@ -26,6 +28,7 @@ class ComparisonBar:
             console=console,
             transient=True,
             disable=not console.is_terminal,
+            redirect_stdout=stdout_is_terminal(),
         )
         self._lock = threading.Lock()
         self._task: TaskID | None = None
