@@ -4,6 +4,10 @@ One worker follows each shard whose parent is finished; a coordinator re-reads
 the shard tree, starts children once their parents are done, and tells when the
 stream is drained. A shard's checkpoint moves only after the target
 acknowledged every change up to it.
+
+A page of records keeps one change per key, so its writes may go out at once:
+the page is cut into parts written in parallel (no key is in two parts, so no
+key's changes can be reordered), and the checkpoint waits for all of them.
 """
 
 from __future__ import annotations
@@ -11,15 +15,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from toolkit.retry import StopRequested
 from toolkit.shard_tree import Shard, ready_shards, vanished
 from toolkit.state import RunState
-from toolkit.stream_reader import IteratorExpired, lost
+from toolkit.stream_reader import RECORDS_PER_CALL, IteratorExpired, lost
 from toolkit.stream_records import change_of, count_by_type, last_change_per_key
 
 
@@ -33,6 +37,13 @@ class Writer(Protocol):
     def write(self, requests: Sequence[dict[str, Any]]) -> None: ...
 
 
+class Read(NamedTuple):
+    records: list[dict[str, Any]]
+    next_iterator: str | None  # None: the shard is closed and read to its end
+    backlog: bool  # the last page came full: more records are likely waiting
+
+
+BATCH_ITEMS = 25
 TICK_SECONDS = 0.02  # the coordinator's pace: the most a due poll waits to be scheduled
 
 
@@ -58,6 +69,8 @@ class ReplaySettings:
     poll_interval: float = 0.25  # pause after an empty GetRecords
     describe_interval: float = 10.0  # how often new shards are looked for
     max_shards_at_once: int = 8
+    writes_at_once: int = 8  # parts of one page written in parallel
+    records_per_apply: int = 4000  # pages read before one write and checkpoint, in a backlog
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,8 @@ class _Follower:
     """Follows one shard, a step at a time: read a page, write it, checkpoint it.
 
     Steps run on a bounded pool, so any number of open shards share a few threads.
+    While a page is written, the next one is read ahead; it is kept in memory only,
+    so a stop drops it and a restart reads it again after the checkpoint.
     """
 
     def __init__(self, replayer: Replayer, shard: str, after: str | None) -> None:
@@ -82,6 +97,7 @@ class _Follower:
         self.shard = shard
         self.after = after
         self.iterator: str | None = None
+        self.ahead: Read | None = None  # the pages after self.iterator's, read ahead
         self.done = False
         self.idle_polls = 0
         self.next_poll = 0.0
@@ -90,14 +106,24 @@ class _Follower:
         r = self.replayer
         if self.iterator is None:
             self.iterator = r.reader.iterator(self.shard, self.after)
-        try:
-            records, next_iterator = r.reader.records(self.iterator)
-        except IteratorExpired:
-            self.iterator = None  # reopened after the checkpoint on the next step
-            return
+        if self.ahead is not None:
+            read, self.ahead = self.ahead, None
+        else:
+            try:
+                read = r.read(self.iterator)
+            except IteratorExpired:
+                self.iterator = None  # reopened after the checkpoint on the next step
+                return
+        records, next_iterator = read.records, read.next_iterator
+        reading = r.read_ahead(next_iterator) if read.backlog and next_iterator else None
         self._apply(records, finished=next_iterator is None)
         self.iterator = next_iterator
         self.done = next_iterator is None
+        if reading is not None:
+            try:
+                self.ahead = reading.result()
+            except IteratorExpired:
+                self.iterator = None
         if records:
             self.idle_polls = 0
         else:
@@ -110,7 +136,7 @@ class _Follower:
             return
         changes = [change_of(record, r.settings.renames) for record in records]
         batch = last_change_per_key(changes)
-        r.writer.write([c.request for c in batch])
+        r.write([c.request for c in batch])
         if records:
             self.after = records[-1]["dynamodb"]["SequenceNumber"]
         r.state.checkpoint_shard(self.shard, self.after, len(records), finished)
@@ -134,6 +160,46 @@ class Replayer:
         self._last_change: float | None = None
         self._followers: dict[str, _Follower] = {}
         self._futures: dict[str, Future[None]] = {}
+        self._write_pool: ThreadPoolExecutor | None = None
+        self._read_pool: ThreadPoolExecutor | None = None
+
+    def write(self, requests: list[dict[str, Any]]) -> None:
+        """Write one page's changes (one per key); return once all are acknowledged."""
+        pool = self._write_pool
+        parts_at_most = self.settings.writes_at_once
+        # Even parts, each whole batches of 25 (DynamoDB's batch; Alternator's 100 is 4 of them).
+        size = -(-len(requests) // parts_at_most // BATCH_ITEMS) * BATCH_ITEMS or BATCH_ITEMS
+        if pool is None or len(requests) <= size:
+            self.writer.write(requests)
+            return
+        parts = [requests[i : i + size] for i in range(0, len(requests), size)]
+        futures = [pool.submit(self.writer.write, part) for part in parts]
+        wait(futures)  # a failure is raised only once no part is still in flight
+        for future in futures:
+            future.result()
+
+    def read(self, iterator: str) -> Read:
+        """A page, or while pages come full (a backlog), several: up to records_per_apply.
+
+        One apply (write, then checkpoint) per several pages spends the wait for its
+        slowest write once for many records; a short page ends the read at once.
+        """
+        records, next_iterator = self.reader.records(iterator)
+        last_page = len(records)
+        while (
+            next_iterator is not None
+            and last_page == RECORDS_PER_CALL
+            and len(records) < self.settings.records_per_apply
+            and not self.stop.is_set()
+        ):
+            more, next_iterator = self.reader.records(next_iterator)
+            records = records + more
+            last_page = len(more)
+        return Read(records, next_iterator, backlog=last_page == RECORDS_PER_CALL)
+
+    def read_ahead(self, iterator: str) -> Future[Read]:
+        assert self._read_pool is not None
+        return self._read_pool.submit(self.read, iterator)
 
     def applied(self, records: int, counts: Mapping[str, int]) -> None:
         with self._lock:
@@ -145,7 +211,12 @@ class Replayer:
         started = self.clock()
         drained = False
         next_describe = started
-        with ThreadPoolExecutor(self.settings.max_shards_at_once, "shard") as pool:
+        # The read and write pools are left last: the shard pool's steps use them.
+        with (
+            ThreadPoolExecutor(self.settings.max_shards_at_once, "read") as self._read_pool,
+            ThreadPoolExecutor(self.settings.writes_at_once, "write") as self._write_pool,
+            ThreadPoolExecutor(self.settings.max_shards_at_once, "shard") as pool,
+        ):
             try:
                 while not self.stop.is_set():
                     if self.clock() >= next_describe:
