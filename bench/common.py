@@ -197,8 +197,20 @@ def machine() -> dict[str, str]:
         "cpu": model,
         "memory": memory,
         "load (1/5/15 min)": load,
+        "CPU probe": f"sum(range(10**7)) in {cpu_probe() * 1000:.0f} ms of CPU",
         "python": platform.python_version(),
     }
+
+
+def cpu_probe() -> float:
+    """CPU seconds of a fixed pure-Python loop: how fast a core is now (contention too).
+
+    About 0.1-0.15 s on an idle machine of this kind; more when other work shares its
+    cores. CPU per item figures scale with it.
+    """
+    started = time.thread_time()
+    sum(range(10**7))
+    return time.thread_time() - started
 
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
