@@ -186,7 +186,8 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
 
 
 def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
-    settings = replace(run.options.replay, renames=run.renames)
+    batch = run.config.target.batch_size
+    settings = replace(run.options.replay, renames=run.renames, batch_size=batch)
     arn = run.state.get("stream")
     assert arn is not None  # recorded by _enable
     reader = StreamReader(

@@ -43,7 +43,6 @@ class Read(NamedTuple):
     backlog: bool  # the last page came full: more records are likely waiting
 
 
-BATCH_ITEMS = 25
 TICK_SECONDS = 0.02  # the coordinator's pace: the most a due poll waits to be scheduled
 
 
@@ -61,6 +60,15 @@ class ReplayStatus(Protocol):
     def tick(self, stats: ReplayStats) -> None: ...
 
 
+def page_parts(
+    requests: list[dict[str, Any]], parts_at_most: int, batch: int
+) -> list[list[dict[str, Any]]]:
+    """A page's writes cut into at most ``parts_at_most`` even parts of whole batches,
+    so that no part sends a short batch before the last one."""
+    size = -(-len(requests) // parts_at_most // batch) * batch or batch
+    return [requests[i : i + size] for i in range(0, len(requests), size)] or [requests]
+
+
 @dataclass(frozen=True)
 class ReplaySettings:
     renames: Mapping[str, str] = field(default_factory=dict)
@@ -70,6 +78,7 @@ class ReplaySettings:
     describe_interval: float = 10.0  # how often new shards are looked for
     max_shards_at_once: int = 8
     writes_at_once: int = 8  # parts of one page written in parallel
+    batch_size: int = 25  # the target's BatchWriteItem size: parts are whole batches
     records_per_apply: int = 4000  # pages read before one write and checkpoint, in a backlog
 
 
@@ -166,13 +175,10 @@ class Replayer:
     def write(self, requests: list[dict[str, Any]]) -> None:
         """Write one page's changes (one per key); return once all are acknowledged."""
         pool = self._write_pool
-        parts_at_most = self.settings.writes_at_once
-        # Even parts, each whole batches of 25 (DynamoDB's batch; Alternator's 100 is 4 of them).
-        size = -(-len(requests) // parts_at_most // BATCH_ITEMS) * BATCH_ITEMS or BATCH_ITEMS
-        if pool is None or len(requests) <= size:
+        parts = page_parts(requests, self.settings.writes_at_once, self.settings.batch_size)
+        if pool is None or len(parts) == 1:
             self.writer.write(requests)
             return
-        parts = [requests[i : i + size] for i in range(0, len(requests), size)]
         futures = [pool.submit(self.writer.write, part) for part in parts]
         wait(futures)  # a failure is raised only once no part is still in flight
         for future in futures:
