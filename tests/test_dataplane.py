@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import Endpoints
 from tests.helpers import free_port
-from tests.tables import plane
+from tests.tables import CREDENTIALS, plane
+from toolkit.dataplane import DataPlane
 from toolkit.errors import ServiceBusy, ServiceError
 
 
@@ -28,11 +29,12 @@ def test_a_missing_table_is_terminal_with_its_code(endpoints: Endpoints) -> None
     assert "Scan on http://127.0.0.1" in str(raised.value)
 
 
-def test_a_refused_connection_is_transient() -> None:
+def test_a_refused_connection_is_transient_and_names_the_side() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ServiceBusy) as raised:
-        plane(f"http://127.0.0.1:{free_port()}").call("ListTables", {})
+        DataPlane(url, "us-east-1", CREDENTIALS, role="target").call("ListTables", {})
     assert raised.value.transient
-    assert "cannot reach" in str(raised.value)
+    assert f"ListTables: cannot reach target {url} (" in str(raised.value)
 
 
 class Scripted(BaseHTTPRequestHandler):

@@ -62,7 +62,7 @@ class Connection:
         pools = Pools(connections, ca_bundle=ca_bundle)
         discovery = self.section.nodes if isinstance(self.section, TargetConfig) else None
         nodes = LiveNodes(discovery, pools.get, self.role) if discovery and not streams else url
-        return DataPlane(nodes, self.region, credentials, pools=pools)
+        return DataPlane(nodes, self.region, credentials, pools=pools, role=self.role)
 
     def _client_options(self) -> dict[str, Any]:
         section = self.section

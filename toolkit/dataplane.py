@@ -109,8 +109,10 @@ class DataPlane:
         timeout: float = 30.0,
         ca_bundle: str | None = None,
         pools: Pools | None = None,
+        role: str = "",
     ) -> None:
         self._nodes = OneNode(nodes) if isinstance(nodes, str) else nodes
+        self._role = f"{role} " if role else ""  # errors name the side: "target http://..."
         self.url = self._nodes.pick()  # for messages that name the side's address
         self._path = urlsplit(self.url).path or "/"
         self._region = region
@@ -126,10 +128,10 @@ class DataPlane:
                 "POST", self._path, body=body, headers=headers, retries=False, redirect=False
             )
         except urllib3.exceptions.SSLError as error:
-            raise tls_failed(error, operation, url) from None
+            raise tls_failed(error, operation, self._role + url) from None
         except urllib3.exceptions.HTTPError as error:
             self._nodes.failed(url)
-            raise connection_failed(error, operation, url) from None
+            raise connection_failed(error, operation, self._role + url) from None
         data = response.data
         if response.status == 200:
             return Answer(orjson.loads(data), len(data))
@@ -160,4 +162,4 @@ class DataPlane:
         message = str(
             body.get("message") or body.get("Message") or data[:200].decode(errors="replace")
         )
-        return from_answer(status, code_of(body), message, operation, url)
+        return from_answer(status, code_of(body), message, operation, self._role + url)
