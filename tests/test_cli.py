@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.helpers import run_cli
 from toolkit import __version__
 
@@ -41,3 +44,15 @@ def test_local_help_lists_up_down_status() -> None:
     assert result.returncode == 0
     for name in ("up", "down", "status"):
         assert f"  {name}" in result.stdout
+
+
+def test_a_command_loads_only_its_own_modules() -> None:
+    probe = (
+        "import sys\n"
+        "from toolkit import cli\n"
+        "cli.run(['migrate', '--help'])\n"
+        "others = ('deepdiff', 'mutator.app', 'verify.session')\n"
+        "print(sorted(m for m in others if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
