@@ -9,8 +9,9 @@ and ``writeIsolation``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import TypeVar
 
 from toolkit.config_endpoint import Endpoint, read_seed
 from toolkit.config_reader import Node
@@ -29,6 +30,7 @@ SETTINGS = (
     "connectionTimeoutMs",
 )
 OWN = ("seeds", "localNodes", "writeIsolation")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,7 @@ def _batch_size(node: Node, parts: list[Node], kind: str) -> int:
     limit = ALTERNATOR_MAX_BATCH if kind == "alternator" else DYNAMODB_MAX_BATCH
     over = f"BatchWriteItem takes at most {limit} items on {kind}"
     batch = node.integer("batchSize", 1, limit, over)
-    nested = None
-    for part in parts:
-        nested = part.integer("maxItemsPerBatch", 1, limit, over) or nested
+    nested = _last(parts, lambda part: part.integer("maxItemsPerBatch", 1, limit, over))
     if batch is not None and nested is not None and batch != nested:
         node.fail("batchSize", "disagrees with maxItemsPerBatch", "keep only one of them")
     return batch or nested or limit
@@ -99,24 +99,21 @@ def _discovery(node: Node, parts: list[Node], endpoint: Endpoint) -> NodeDiscove
         if node.items("seeds"):
             node.fail("seeds", "is set with localNodes: false", "remove one of them")
         return None
-    found: dict[str, object] = {}
-    for part in parts:  # the top level wins over `alternator:`
-        for key in ("datacenter", "rack"):
-            found[key] = part.text(key) or found.get(key)
-        found["ms"] = part.integer("activeRefreshIntervalMs", 100) or found.get("ms")
-    ms = found.get("ms")
+    ms = _last(parts, lambda part: part.integer("activeRefreshIntervalMs", 100))
     return NodeDiscovery(
         seeds=(endpoint.url, *_seeds(node, endpoint)),
-        datacenter=_text(found.get("datacenter")),
-        rack=_text(found.get("rack")),
-        refresh_seconds=ms / 1000 if isinstance(ms, int) else DEFAULT_REFRESH_SECONDS,
+        datacenter=_last(parts, lambda part: part.text("datacenter")),
+        rack=_last(parts, lambda part: part.text("rack")),
+        refresh_seconds=ms / 1000 if ms is not None else DEFAULT_REFRESH_SECONDS,
     )
+
+
+def _last(parts: list[Node], read: Callable[[Node], T | None]) -> T | None:
+    """The value the last part sets (the top level wins over `alternator:`); all are checked."""
+    values = [read(part) for part in parts]
+    return next((v for v in reversed(values) if v is not None), None)
 
 
 def _seeds(node: Node, endpoint: Endpoint) -> list[str]:
     """More nodes to ask for the list, when the endpoint's node is down."""
     return [read_seed(node, f"seeds[{i}]", v, endpoint) for i, v in enumerate(node.items("seeds"))]
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None

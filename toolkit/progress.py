@@ -6,6 +6,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from types import TracebackType
+from typing import Self
 
 from rich.console import Console
 from rich.live import Live
@@ -31,7 +32,25 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-class SnapshotBar:
+class Display:
+    """A live display on stderr, used as a context manager: closed however the block ends."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class SnapshotBar(Display):
     """Items copied, items/s and segments done, refreshed while workers run."""
 
     def __init__(self, console: Console | None = None) -> None:
@@ -52,15 +71,7 @@ class SnapshotBar:
         self._task = self._progress.add_task("snapshot", total=None, items=0, rate=0.0)
         self._shown = False
 
-    def __enter__(self) -> SnapshotBar:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         if self._shown:
             self._progress.stop()
 
@@ -89,7 +100,7 @@ class SnapshotBar:
             self._shown = False
 
 
-class ReplayConsole:
+class ReplayConsole(Display):
     """The post's table of operations after each applied batch, and a live status line."""
 
     def __init__(self, console: Console | None = None) -> None:
@@ -97,15 +108,7 @@ class ReplayConsole:
         self._live: Live | None = None
         self._lock = threading.Lock()
 
-    def __enter__(self) -> ReplayConsole:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         if self._live is not None:
             self._live.stop()
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from toolkit.progress import stdout_is_terminal
+from toolkit.progress import Display, stdout_is_terminal
 
 
-class ComparisonBar:
+class ComparisonBar(Display):
     """Items compared and items/s on stderr, shown only while a direction runs.
 
     It stops between directions, so that the report printed on stdout after a
@@ -34,15 +33,7 @@ class ComparisonBar:
         self._task: TaskID | None = None
         self._items = 0
 
-    def __enter__(self) -> ComparisonBar:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self._progress.stop()
 
     def direction_started(self, name: str, segments: int) -> None:
