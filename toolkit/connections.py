@@ -15,8 +15,9 @@ from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
 from toolkit.config import SourceConfig, TargetConfig
-from toolkit.dataplane import DataPlane, Pools
+from toolkit.dataplane import DataPlane
 from toolkit.errors import UserError
+from toolkit.http1 import Pools
 from toolkit.nodes import LiveNodes
 from toolkit.service_errors import translated
 

@@ -1,0 +1,92 @@
+"""AWS Signature Version 4 for the data plane's JSON POSTs, with the signing key cached.
+
+botocore's SigV4Auth derives the signing key (four HMACs) and builds a request
+object and a header map for every request: about 10 us per item in 25-item
+batches. Every data-plane request has the same shape (POST, JSON, one target
+header), so this signer keeps the key per secret and day and does one body
+SHA-256, one canonical-request SHA-256 and one HMAC per request. Its output is
+byte-for-byte what botocore would sign (tests/test_sigv4.py checks it against
+botocore). Pure: no I/O, no clock of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Protocol
+from urllib.parse import quote
+
+CONTENT_TYPE = "application/x-amz-json-1.0"
+ALGORITHM = "AWS4-HMAC-SHA256"
+
+
+class Secret(Protocol):
+    """One set of credentials, as botocore's get_frozen_credentials gives them."""
+
+    @property
+    def access_key(self) -> str | None: ...
+
+    @property
+    def secret_key(self) -> str | None: ...
+
+    @property
+    def token(self) -> str | None: ...
+
+
+def canonical_path(path: str) -> str:
+    """The URL path as SigV4 signs it: empty and dot segments removed, then quoted."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment not in ("", "."):
+            kept.append(segment)
+    lead = "/" if path.startswith("/") or not path else ""
+    trail = "/" if path.endswith("/") and kept else ""
+    return quote(lead + "/".join(kept) + trail, safe="/~")
+
+
+class Signer:
+    """Signs POSTs of JSON bodies for one region and service."""
+
+    def __init__(self, region: str, service: str = "dynamodb") -> None:
+        self._region = region
+        self._service = service
+        self._key: tuple[str | None, str, bytes] = (None, "", b"")  # (secret key, day, signing key)
+
+    def headers(
+        self, host: str, path: str, target: str, body: bytes, secret: Secret, now: float
+    ) -> dict[str, str]:
+        """The request's headers, Authorization included, for the time `now` (epoch s)."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+        day = stamp[:8]
+        scope = f"{day}/{self._region}/{self._service}/aws4_request"
+        headers = {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": stamp}
+        if secret.token:
+            headers["X-Amz-Security-Token"] = secret.token
+        headers["X-Amz-Target"] = target
+        # The names above are already in sorted order once lower-cased.
+        names = ";".join(name.lower() for name in headers)
+        lines = "".join(f"{name.lower()}:{' '.join(v.split())}\n" for name, v in headers.items())
+        canonical = "\n".join(("POST", path, "", lines, names, hashlib.sha256(body).hexdigest()))
+        to_sign = "\n".join(
+            (ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest())
+        )
+        signature = hmac.new(self._signing_key(secret.secret_key, day), to_sign.encode(), "sha256")
+        headers["Authorization"] = (
+            f"{ALGORITHM} Credential={secret.access_key}/{scope}, "
+            f"SignedHeaders={names}, Signature={signature.hexdigest()}"
+        )
+        return headers
+
+    def _signing_key(self, secret_key: str | None, day: str) -> bytes:
+        cached = self._key
+        if cached[0] == secret_key and cached[1] == day:
+            return cached[2]
+        key = hmac.new(f"AWS4{secret_key}".encode(), day.encode(), "sha256").digest()
+        for part in (self._region, self._service, "aws4_request"):
+            key = hmac.new(key, part.encode(), "sha256").digest()
+        self._key = (secret_key, day, key)  # one tuple: readers never see half of it
+        return key
