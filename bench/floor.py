@@ -2,9 +2,14 @@
 
 Segmented Scan into BatchWriteItem over plain HTTP: one thread per segment, each
 scanning a page and writing it in batches of 25 before scanning the next; requests
-signed with botocore's SigV4 (as any real client must), sent over pooled urllib3
-connections, encoded and decoded with orjson. No checkpoints, no progress, no
-throughput budget, no retries except of UnprocessedItems; any error ends the run.
+signed with SigV4 (as any real client must), encoded and decoded with orjson. No
+checkpoints, no progress, no throughput budget, no retries except of
+UnprocessedItems; any error ends the run.
+
+Its HTTP and signing are the cheapest this project has: the toolkit's own
+(toolkit/http1.py, toolkit/sigv4.py), so that the toolkit is measured against a
+floor with the same wire costs and none of its features. `--transport urllib3`
+gives the earlier floor: pooled urllib3 connections and botocore's SigV4Auth.
 
 Run as a child by the benches (so that its CPU time is measured on its own):
 
@@ -31,17 +36,37 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from toolkit.http1 import Pools, host_of, request_bytes
+from toolkit.sigv4 import Signer
+
 BATCH = 25  # BatchWriteItem's limit on DynamoDB (and DynamoDB Local)
 TARGET_PREFIX = "DynamoDB_20120810."
 
 
 class Http:
-    """Signed JSON requests to one endpoint over a pool of keep-alive connections."""
+    """Signed JSON requests to one endpoint over kept-alive connections (the toolkit's)."""
 
     def __init__(self, url: str, connections: int, region: str = "us-east-1") -> None:
         self.url = url
-        self.region = region
+        self.host = host_of(url)
         self.credentials = Credentials("bench", "bench").get_frozen_credentials()
+        self.signer = Signer(region)
+        self.pools = Pools(connections)
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        body = orjson.dumps(request)
+        target = TARGET_PREFIX + operation
+        headers = self.signer.headers(self.host, "/", target, body, self.credentials, time.time())
+        answer = self.pools.send(self.url, request_bytes("POST", "/", headers, body))
+        return checked(operation, answer.status, answer.body)
+
+
+class Urllib3Http(Http):
+    """The earlier floor: pooled urllib3 connections, botocore's SigV4Auth per request."""
+
+    def __init__(self, url: str, connections: int, region: str = "us-east-1") -> None:
+        super().__init__(url, connections, region)
+        self.region = region
         self.pool = urllib3.connection_from_url(url, maxsize=connections, block=True)
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -59,10 +84,17 @@ class Http:
         response = self.pool.urlopen(
             "POST", "/", body=body, headers=dict(signed.headers.items()), retries=False
         )
-        if response.status != 200:
-            raise RuntimeError(f"{operation}: HTTP {response.status}: {response.data[:300]!r}")
-        answer: dict[str, Any] = orjson.loads(response.data)
-        return answer
+        return checked(operation, response.status, response.data)
+
+
+def checked(operation: str, status: int, data: bytes) -> dict[str, Any]:
+    if status != 200:
+        raise RuntimeError(f"{operation}: HTTP {status}: {data[:300]!r}")
+    answer: dict[str, Any] = orjson.loads(data)
+    return answer
+
+
+TRANSPORTS = {"toolkit": Http, "urllib3": Urllib3Http}
 
 
 def write_batch(http: Http, table: str, requests: list[dict[str, Any]]) -> None:
@@ -72,9 +104,11 @@ def write_batch(http: Http, table: str, requests: list[dict[str, Any]]) -> None:
         requests = answer.get("UnprocessedItems", {}).get(table, [])
 
 
-def copy(source: str, target: str, table: str, into: str, segments: int) -> int:
+def copy(
+    source: str, target: str, table: str, into: str, segments: int, http: type[Http] = Http
+) -> int:
     """Copy every item of `table` (source) into `into` (target); return how many."""
-    reader, writer = Http(source, segments), Http(target, segments)
+    reader, writer = http(source, segments), http(target, segments)
 
     def copy_segment(segment: int) -> int:
         request: dict[str, Any] = {"TableName": table, "Segment": segment}
@@ -95,9 +129,11 @@ def copy(source: str, target: str, table: str, into: str, segments: int) -> int:
         return sum(pool.map(copy_segment, range(segments)))
 
 
-def write_all(target: str, table: str, items: Iterable[dict[str, Any]], threads: int) -> int:
+def write_all(
+    target: str, table: str, items: Iterable[dict[str, Any]], threads: int, http: type[Http] = Http
+) -> int:
     """Put every item with BatchWriteItem from `threads` threads; return how many."""
-    writer = Http(target, threads)
+    writer = http(target, threads)
     batches = []
     iterator = iter(items)
     while chunk := list(islice(iterator, BATCH)):
@@ -121,17 +157,22 @@ def main() -> None:
     writing.add_argument("table")
     writing.add_argument("--count", type=int, required=True)
     writing.add_argument("--threads", type=int, default=8)
+    for command in (copying, writing):
+        command.add_argument("--transport", choices=list(TRANSPORTS), default="toolkit")
     options = parser.parse_args()
+    http = TRANSPORTS[options.transport]
     if options.command == "copy":
         started = time.monotonic()
-        count = copy(options.source, options.target, options.table, options.into, options.segments)
+        count = copy(
+            options.source, options.target, options.table, options.into, options.segments, http
+        )
     else:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from common import bench_items  # the same items the benches load
 
         items = list(bench_items(options.count))  # made before the clock starts
         started = time.monotonic()
-        count = write_all(options.target, options.table, items, options.threads)
+        count = write_all(options.target, options.table, items, options.threads, http)
     seconds = time.monotonic() - started
     print(orjson.dumps({"items": count, "seconds": seconds}).decode())
 

@@ -8,11 +8,13 @@ It starts its own pair of DynamoDB Local servers on free ports, loads one source
 table with items of about 200 bytes, then copies it into fresh target tables with
 each contender, each a child process whose wall time, CPU time and peak RSS are
 measured. With --rounds N, the toolkit and the floor run N times in rotating order
-and the table shows each one's median round; boto3 and dynamodump, 3 to 10 times
-slower, run in the first round only:
+and the table shows each one's median round; the others run in the first round
+only:
 
 - `toolkit migrate` with a config without streamChanges: the snapshot only;
-- the floor (bench/floor.py): segmented Scan into BatchWriteItem over plain HTTP;
+- the floor (bench/floor.py): segmented Scan into BatchWriteItem over plain HTTP,
+  with the toolkit's own HTTP and signing; once also over urllib3 and botocore's
+  SigV4 (the earlier floor, for scale);
 - boto3: one Scan paginator into one `batch_writer`, the straightforward copy;
 - dynamodump (its own venv, see bench/requirements.txt): backup to files, then
   restore. Its backup of one named table still waits about 25 s before it starts
@@ -35,6 +37,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import boto3
@@ -91,11 +94,11 @@ def toolkit_copy(servers: Servers, into: str, segments: int) -> Copy:
     return Copy(int(match.group(1)), float(match.group(2)), run)
 
 
-def floor_copy(servers: Servers, into: str, segments: int) -> Copy:
+def floor_copy(servers: Servers, into: str, segments: int, transport: str = "toolkit") -> Copy:
     create_table(low_client(servers.target), into)
     floor = str(Path(__file__).with_name("floor.py"))
     command = [sys.executable, floor, "copy", servers.source, servers.target, TABLE, into]
-    run = run_measured([*command, "--segments", str(segments)])
+    run = run_measured([*command, "--segments", str(segments), "--transport", transport])
     result = json.loads(run.stdout)
     return Copy(result["items"], result["seconds"], run)
 
@@ -183,10 +186,11 @@ def dynamodump_copy(servers: Servers, into: str, segments: int) -> Copy:
 CONTENDERS: dict[str, Callable[[Servers, str, int], Copy]] = {
     "toolkit migrate (snapshot)": toolkit_copy,
     "floor: Scan → BatchWriteItem, plain HTTP": floor_copy,
+    "earlier floor: urllib3 + botocore SigV4": partial(floor_copy, transport="urllib3"),
     "boto3 scan + batch_writer": boto3_copy,
     "dynamodump backup + restore": dynamodump_copy,
 }
-SHORT = dict(zip(CONTENDERS, ("tk", "floor", "boto3", "dd"), strict=True))
+SHORT = dict(zip(CONTENDERS, ("tk", "floor", "floor-u3", "boto3", "dd"), strict=True))
 
 
 def main() -> None:
