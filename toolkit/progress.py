@@ -1,10 +1,12 @@
-"""Progress shown to a person: a rich progress bar on stderr."""
+"""Progress shown to a person: a rich progress bar on stderr, or log lines off a terminal."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Self
 
@@ -21,6 +23,9 @@ from rich.text import Text
 
 from toolkit.replay import ReplayStats
 from toolkit.stream_records import operation_table
+
+log = logging.getLogger("migrator")
+LOG_EVERY_SECONDS = 30.0  # off a terminal: one progress line this often
 
 
 def stdout_is_terminal() -> bool:
@@ -51,9 +56,17 @@ class Display:
 
 
 class SnapshotBar(Display):
-    """Items copied, items/s and segments done, refreshed while workers run."""
+    """Items copied, items/s and segments done, refreshed while workers run.
 
-    def __init__(self, console: Console | None = None) -> None:
+    Off a terminal (a log file, a pipe) nothing is redrawn, which would cost CPU for
+    nobody to see: a progress line is logged every LOG_EVERY_SECONDS instead.
+    """
+
+    def __init__(
+        self, console: Console | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        console = console or Console(stderr=True)
+        self._terminal = console.is_terminal
         self._progress = Progress(
             TextColumn("snapshot"),
             BarColumn(),
@@ -62,12 +75,16 @@ class SnapshotBar(Display):
             TextColumn("{task.fields[items]:>10,} items"),
             TextColumn("{task.fields[rate]:>8,.0f} items/s"),
             TimeElapsedColumn(),
-            console=console or Console(stderr=True),
+            console=console,
+            auto_refresh=self._terminal,
+            refresh_per_second=4,
             transient=False,
             redirect_stdout=stdout_is_terminal(),
         )
+        self._clock = clock
         self._lock = threading.Lock()
-        self._items = 0
+        self._items = self._items_before = 0
+        self._started_at = self._logged_at = 0.0
         self._task = self._progress.add_task("snapshot", total=None, items=0, rate=0.0)
         self._shown = False
 
@@ -80,16 +97,30 @@ class SnapshotBar(Display):
         self._progress.start()
         self._shown = True
         with self._lock:
-            self._items = items_done
+            self._items = self._items_before = items_done  # a resumed run's earlier items
+            self._started_at = self._logged_at = self._clock()
         self._progress.update(self._task, total=segments, completed=segments_done, items=items_done)
 
     def page_copied(self, items: int) -> None:
+        now = self._clock()
         with self._lock:
             self._items += items
             total = self._items
-        elapsed = self._progress.tasks[0].elapsed or 0.0
-        rate = total / elapsed if elapsed > 0 else 0.0
+            elapsed = now - self._started_at
+            due = not self._terminal and now - self._logged_at >= LOG_EVERY_SECONDS
+            if due:
+                self._logged_at = now
+        rate = (total - self._items_before) / elapsed if elapsed > 0 else 0.0
         self._progress.update(self._task, items=total, rate=rate)
+        if due:
+            task = self._progress.tasks[0]
+            log.info(
+                "Snapshot: %s items copied, %s items/s, %d of %d segments done",
+                f"{total:,}",
+                f"{rate:,.0f}",
+                task.completed,
+                task.total or 0,
+            )
 
     def segment_done(self) -> None:
         self._progress.advance(self._task)
@@ -128,6 +159,7 @@ class ReplayConsole(Display):
             self._live = Live(
                 line,
                 console=self._console,
+                auto_refresh=self._console.is_terminal,  # off a terminal it is never drawn
                 refresh_per_second=4,
                 transient=True,
                 redirect_stdout=stdout_is_terminal(),
