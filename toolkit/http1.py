@@ -78,6 +78,8 @@ def _headers(stream: BinaryIO) -> dict[str, str]:
         line = stream.readline(65537)
         if line in (b"\r\n", b"\n"):
             return headers
+        if not line:
+            raise BadAnswer("the answer's headers were cut short")
         name, colon, value = line.partition(b":")
         if not colon:
             raise BadAnswer(f"malformed header line {line[:80]!r}")
