@@ -22,6 +22,7 @@ Each prints one JSON line: {"items": N, "seconds": S} (first request to last ack
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Iterable
@@ -36,6 +37,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from toolkit.cli import GC_NEW_OBJECTS
 from toolkit.http1 import Pools, host_of, request_bytes
 from toolkit.sigv4 import Signer
 
@@ -144,6 +146,7 @@ def write_all(
 
 
 def main() -> None:
+    gc.set_threshold(GC_NEW_OBJECTS, 10, 10)  # as the toolkit's CLI does: no handicap
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     copying = commands.add_parser("copy")
