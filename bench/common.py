@@ -56,6 +56,17 @@ class Servers:
     source: str
     target: str
     work: Path  # a scratch folder, removed with the servers
+    pids: tuple[int, int] = (0, 0)  # the source's and the target's server process
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + sys) both servers have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.pids:
+            # The fields after the command's closing parenthesis: utime is the 12th.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
 
 
 @contextmanager
@@ -66,7 +77,8 @@ def local_servers(heap: str = "2g") -> Iterator[Servers]:
         settings = servers.LocalSettings(work, CACHE_DIR, free_port(), free_port(), heap=heap)
         started, _ = servers.up(settings)
         try:
-            yield Servers(started[0].endpoint, started[1].endpoint, work)
+            pids = (started[0].pid, started[1].pid)
+            yield Servers(started[0].endpoint, started[1].endpoint, work, pids)
         finally:
             servers.down(settings)
 
