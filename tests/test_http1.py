@@ -96,6 +96,7 @@ class Scripted:
         self.after_answer = after_answer  # request number -> "keep", "close" or "silent"
         self.connections = 0
         self.requests = 0
+        self.ended_by_client = threading.Semaphore(0)  # released at each end the client made
         self._server = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
@@ -117,6 +118,7 @@ class Scripted:
                 while not head.endswith(b"\r\n\r\n"):
                     line = stream.readline()
                     if not line:
+                        self.ended_by_client.release()
                         return
                     head += line
                 length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
@@ -201,5 +203,6 @@ def test_closing_the_pools_closes_their_idle_connections(scripted: Start) -> Non
     pools = Pools()
     post(pools, server.url)
     pools.close()
+    assert server.ended_by_client.acquire(timeout=5), "the idle connection was left open"
     assert post(pools, server.url).body == b'{"n":2}'  # still usable: a new connection
     assert server.connections == 2

@@ -140,7 +140,7 @@ class Connection:
         try:
             self._socket.sendall(request)
             answered = bool(self._stream.peek(1))
-        except ConnectionError:
+        except (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
             answered = False
         except OSError:
             self.close()
@@ -164,6 +164,9 @@ class Connection:
         return self._socket is not None
 
     def close(self) -> None:
+        # The stream first: a socket with an open makefile() keeps its descriptor.
+        if self._stream is not None:
+            self._stream.close()
         if self._socket is not None:
             self._socket.close()
         self._socket = self._stream = None
