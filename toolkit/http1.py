@@ -10,6 +10,7 @@ a TLS handshake fails); the data plane translates them in one place.
 
 from __future__ import annotations
 
+import functools
 import io
 import socket
 import ssl
@@ -126,7 +127,7 @@ class Connection:
     def __init__(self, url: str, tls: ssl.SSLContext | None, timeout: float) -> None:
         parts = urlsplit(url)
         self._host = parts.hostname or ""
-        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._port = parts.port or DEFAULT_PORTS.get(parts.scheme, 80)
         self._tls = tls
         self._timeout = timeout
         self._socket: socket.socket | None = None
@@ -257,6 +258,7 @@ class Pools:
         return self._tls
 
 
+@functools.cache  # asked for every request, of the few URLs of one cluster's nodes
 def host_of(url: str) -> str:
     """The Host header for a URL: lower-case, no port when it is the scheme's default."""
     parts = urlsplit(url)
