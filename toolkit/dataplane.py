@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from toolkit.error_text import read_error
 from toolkit.http1 import Pools, TlsFailed, host_of, request_bytes
-from toolkit.service_errors import code_of, connection_failed, from_answer, tls_failed
+from toolkit.reachability import Reachability
+from toolkit.service_errors import connection_failed, from_answer, tls_failed
 from toolkit.sigv4 import Secret, Signer, canonical_path
 
 DYNAMODB_API = "DynamoDB_20120810"
@@ -69,6 +71,7 @@ class DataPlane:
         ca_bundle: str | None = None,
         pools: Pools | None = None,
         role: str = "",
+        patience: float = 120.0,
     ) -> None:
         self._nodes = OneNode(nodes) if isinstance(nodes, str) else nodes
         self._role = f"{role} " if role else ""  # errors name the side: "target http://..."
@@ -78,6 +81,8 @@ class DataPlane:
         self._signer = Signer(region)
         self._credentials = credentials
         self._pools = pools or Pools(connections, timeout, ca_bundle)
+        # patience: how long the retries above go on, said while the side is down
+        self._reachability = Reachability(self._role + self.url, patience)
 
     def call(self, operation: str, request: dict[str, Any], api: str = DYNAMODB_API) -> Answer:
         body = orjson.dumps(request)
@@ -93,7 +98,9 @@ class DataPlane:
             raise tls_failed(error, operation, self._role + url) from None
         except OSError as error:
             self._nodes.failed(url)
+            self._reachability.failed(self._role + url, error)
             raise connection_failed(error, operation, self._role + url) from None
+        self._reachability.answered()
         if answer.status == 200:
             return Answer(orjson.loads(answer.body), len(answer.body))
         raise self._error(answer.status, answer.body, operation, url)
@@ -102,13 +109,5 @@ class DataPlane:
         self._pools.close()
 
     def _error(self, status: int, data: bytes, operation: str, url: str) -> Exception:
-        try:
-            body = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        message = str(
-            body.get("message") or body.get("Message") or data[:200].decode(errors="replace")
-        )
-        return from_answer(status, code_of(body), message, operation, self._role + url)
+        code, message = read_error(data)
+        return from_answer(status, code, message, operation, self._role + url)

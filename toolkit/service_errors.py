@@ -23,6 +23,7 @@ from botocore.exceptions import (
     SSLError as BotoSSLError,
 )
 
+from toolkit.error_text import one_line, read_error, short_code
 from toolkit.errors import ServiceBusy, ServiceError, ToolkitError, UserError
 
 # Error codes after which the same request may succeed if sent again later.
@@ -39,14 +40,63 @@ TRANSIENT_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+# Error codes, and phrases of their messages, that tell the user what to check.
+CREDENTIAL_CODES = frozenset(
+    {
+        *("UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId"),
+        *("SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignatureException"),
+        *("IncompleteSignature", "MissingAuthenticationToken", "AuthFailure"),
+        *("MissingAuthenticationTokenException", "InvalidSecurity"),
+    }
+)
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"})
+PERMISSION_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
+CLOCK_CODES = frozenset({"RequestTimeTooSkewed", "RequestExpired", "SignatureExpired"})
+CLOCK_PHRASES = ("signature expired", "too skewed", "signature not yet current")
+REGION_PHRASES = ("scoped to", "region")
 
 
 def from_answer(status: int, code: str, message: str, operation: str, where: str) -> ToolkitError:
-    """The error for an HTTP answer that was not a success."""
-    text = f"{operation} on {where} failed: {code or f'HTTP {status}'}: {message}".rstrip(": ")
+    """The error for an HTTP answer that was not a success: one line, with a hint.
+
+    ``code`` and ``message`` may be what botocore made of a body that was not JSON
+    (the status as the code, the whole XML or HTML page as the message): both are
+    read again here, so the line shows the page's own code and message.
+    """
+    if code.isdigit() or not code or message.lstrip().startswith("<"):
+        found_code, found_message = read_error(message)
+        code = code if code and not code.isdigit() else found_code
+        message = found_message
+    code, message = short_code(code), one_line(message)
+    said = f"{code}: {message}" if code and message else code or message
+    text = f"{operation} on {where} failed: HTTP {status}" + (f" {said}" if said else "")
+    hint = _hint(status, code, message)
+    if hint:
+        text += f"; {hint}"
     if status >= 500 or code in TRANSIENT_CODES:
         return ServiceBusy(text, code=code, operation=operation)
     return ServiceError(text, code=code, operation=operation)
+
+
+def _hint(status: int, code: str, message: str) -> str:
+    """What to check for the errors a user can fix: credentials, region, clock, endpoint."""
+    said = message.lower()
+    if code in CLOCK_CODES or any(phrase in said for phrase in CLOCK_PHRASES):
+        return "check this machine's clock: a request signed 5 minutes off or more is refused"
+    if code in CREDENTIAL_CODES and any(phrase in said for phrase in REGION_PHRASES):
+        return "check the region set for this side (region in its config section)"
+    if code in EXPIRED_CODES:
+        return "the session token has expired: renew the credentials"
+    if code in PERMISSION_CODES:
+        return "the credentials are valid but not allowed to do this: check their IAM policy"
+    if code in CREDENTIAL_CODES or (status == 403 and not code):
+        return (
+            "check the credentials of this side (accessKey and secretKey, profile or assumeRole) "
+            "and its region"
+        )
+    if code == "UnknownOperationException" or status in (404, 405):
+        return "check the endpoint: it does not answer DynamoDB's API there (host, port and path)"
+    return ""
 
 
 def connection_failed(reason: object, operation: str, where: str) -> ServiceBusy:
@@ -61,12 +111,6 @@ def tls_failed(reason: object, operation: str, where: str) -> UserError:
         f"{operation}: TLS with {where} failed ({reason}); check the endpoint's scheme and "
         "port, or set caBundle in its config section to the PEM file of the server's CA"
     )
-
-
-def code_of(body: dict[str, object]) -> str:
-    """'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException' -> the last part."""
-    raw = str(body.get("__type", ""))
-    return raw.rsplit("#", 1)[-1]
 
 
 @contextmanager
@@ -92,4 +136,5 @@ def translated(operation: str, where: str) -> Iterator[None]:
     except NoRegionError:
         raise UserError(f"no region for {where}: set `region` in the config section") from None
     except BotoCoreError as error:
-        raise ServiceError(f"{operation} on {where} failed: {error}", operation=operation) from None
+        text = f"{operation} on {where} failed: {one_line(str(error))}"
+        raise ServiceError(text, operation=operation) from None
