@@ -61,11 +61,18 @@ class RunState:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock_file = _take_lock(path)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        lock_path = path.parent / f"{path.name}.lock"
+        had_lock_file = lock_path.exists()
+        self._lock_file = _take_lock(path, lock_path)
+        try:
+            _check_existing(path)
+            self._db = _open(path)
+        except BaseException:
+            # Refused: leave the folder as it was found, lock file included.
+            if not had_lock_file:
+                lock_path.unlink(missing_ok=True)
+            self._lock_file.close()
+            raise
         self._mutex = threading.Lock()
 
     def close(self) -> None:
@@ -144,9 +151,56 @@ class RunState:
             )
 
 
-def _take_lock(path: Path) -> Any:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = (path.parent / f"{path.name}.lock").open("a+")
+def _check_existing(path: Path) -> None:
+    """Refuse a file that is not a sound state file, before anything writes to it.
+
+    Read as immutable: SQLite then creates no journal beside it and takes no lock
+    (the lock file already keeps other runs away).
+    """
+    if not path.exists():
+        return
+    fix = "move it away or give another --state (the run's progress is in that file)"
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            check = db.execute("PRAGMA quick_check").fetchone()
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as error:
+        problem = f"is not a sound SQLite database ({error})"
+        raise UserError(f"the state file {path} {problem}; {fix}") from None
+    if check is None or check[0] != "ok":
+        found = check[0] if check else "no answer"
+        raise UserError(f"the state file {path} is damaged ({found}); {fix}")
+    if tables and "run" not in tables:
+        raise UserError(f"{path} is an SQLite database of something else, not a run's state; {fix}")
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+    except sqlite3.Error as error:
+        raise UserError(
+            f"the state file {path} cannot be opened ({error}); check that its folder is "
+            "writable and the disk has room, or give another --state"
+        ) from None
+    return db
+
+
+def _take_lock(path: Path, lock_path: Path) -> Any:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a+")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise UserError(
+            f"--state {path}: cannot create it or its lock file in {path.parent} ({reason}); "
+            "give a --state in a folder this user can write"
+        ) from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
