@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from toolkit.errors import TerminalError
+
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
 Key = dict[str, AttributeValue]
@@ -38,11 +40,43 @@ def key_id(key: Key) -> bytes:
     return orjson.dumps(key, option=orjson.OPT_SORT_KEYS)
 
 
+class RenameClash(TerminalError):
+    """An item holds both a rename's old name and its new one: one value would be lost."""
+
+    def __init__(self, old: str, new: str, key: Key | None = None, table: str = "") -> None:
+        self.old, self.new, self.key = old, new, key or {}
+        shown = f" {orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()}" if key else ""
+        of_table = f" of table {table}" if table else ""
+        super().__init__(
+            f"item{shown}{of_table} holds both {old} and {new}: renaming {old} to {new} would "
+            f"overwrite its {new}, so the run stops here; rename {new} as well, or drop that rename"
+        )
+
+    def at(self, table: str, key: Key) -> RenameClash:
+        """The same clash, naming the table and the item's key."""
+        return RenameClash(self.old, self.new, key, table)
+
+
 def apply_renames(item: Item, renames: Mapping[str, str]) -> Item:
-    """Rename top-level attributes; the same object back when there is nothing to rename."""
+    """Rename top-level attributes; the same object back when there is nothing to rename.
+
+    Never one value over another: an item that holds a rename's new name as well as
+    its old one (and keeps the new one) raises RenameClash.
+    """
     if not renames:
         return item
-    return {renames.get(name, name): value for name, value in item.items()}
+    renamed: Item = {}
+    for name, value in item.items():
+        new = renames.get(name, name)
+        if new in renamed:
+            old = name if new != name else _renamed_from(new, renames, item)
+            raise RenameClash(old, new)
+        renamed[new] = value
+    return renamed
+
+
+def _renamed_from(new: str, renames: Mapping[str, str], item: Item) -> str:
+    return next(old for old, to in renames.items() if to == new and old in item and old != new)
 
 
 def ttl_expired(item: Item, ttl_attribute: str | None, now: float) -> bool:

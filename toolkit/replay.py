@@ -72,6 +72,7 @@ def page_parts(
 @dataclass(frozen=True)
 class ReplaySettings:
     renames: Mapping[str, str] = field(default_factory=dict)
+    table: str = ""  # the source table, named in errors
     stop_when_drained: bool = False
     idle_polls_to_drain: int = 3  # consecutive empty polls of every open shard
     poll_interval: float = 0.25  # pause after an empty GetRecords
@@ -143,7 +144,7 @@ class _Follower:
         r = self.replayer
         if not records and not finished:
             return
-        changes = [change_of(record, r.settings.renames) for record in records]
+        changes = [change_of(record, r.settings.renames, r.settings.table) for record in records]
         batch = last_change_per_key(changes)
         r.write([c.request for c in batch])
         if records:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from toolkit.dataplane import Answer, DataPlane
-from toolkit.items import apply_renames, ttl_expired
+from toolkit.items import RenameClash, apply_renames, key_of, ttl_expired
 from toolkit.retry import RetryPolicy, StopRequested, call_with_retries
 from toolkit.state import RunState, SegmentProgress
 from toolkit.throughput import CapacityBudget
@@ -31,6 +31,7 @@ class SnapshotJob:
     renames: Mapping[str, str]
     ttl_attribute: str | None
     page_items: int | None = None  # Scan's Limit; None lets the server fill 1 MB pages
+    key_names: tuple[str, ...] = ()  # the source's key attributes, to name an item
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,7 @@ class SnapshotCopier:
             items: list[dict[str, Any]] = answer.body.get("Items", [])
             now = self.now()
             live = [i for i in items if not ttl_expired(i, self.job.ttl_attribute, now)]
-            self.writer.write(
-                [{"PutRequest": {"Item": apply_renames(i, self.job.renames)}} for i in live]
-            )
+            self.writer.write([{"PutRequest": {"Item": self._renamed(i)}} for i in live])
             start_key = answer.body.get("LastEvaluatedKey")
             self.state.checkpoint(segment.segment, start_key, len(live))
             counters.add(len(live), answer.size, len(items) - len(live))
@@ -122,6 +121,12 @@ class SnapshotCopier:
             if start_key is None:
                 self.progress.segment_done()
                 return
+
+    def _renamed(self, item: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return apply_renames(item, self.job.renames)
+        except RenameClash as clash:  # raised before the page is written or checkpointed
+            raise clash.at(self.job.source_table, key_of(item, self.job.key_names)) from None
 
     def _scan_page(self, segment: int, start_key: dict[str, Any] | None) -> Answer:
         request: dict[str, Any] = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.errors import TerminalError
-from toolkit.items import apply_renames, key_id
+from toolkit.items import RenameClash, apply_renames, key_id
 
 PUT = "MODIFY"  # the Scylla Migrator's _dynamo_op_type for inserts and modifications
 DELETE = "DELETE"
@@ -30,19 +30,23 @@ class UnusableRecord(TerminalError):
     """A record that cannot be replayed (no NewImage: the stream's view type is wrong)."""
 
 
-def change_of(record: Mapping[str, Any], renames: Mapping[str, str]) -> Change:
+def change_of(record: Mapping[str, Any], renames: Mapping[str, str], table: str = "") -> Change:
+    """The write a record asks for; ``table`` (the source's) names an item in an error."""
     data = record["dynamodb"]
     keys = data["Keys"]
-    if record["eventName"] == "REMOVE":
-        request = {"DeleteRequest": {"Key": apply_renames(keys, renames)}}
-        return Change(key_id(keys), DELETE, request)
-    image = data.get("NewImage")
-    if image is None:
-        raise UnusableRecord(
-            f"stream record {data.get('SequenceNumber')} has no NewImage; "
-            "the stream must have view type NEW_IMAGE or NEW_AND_OLD_IMAGES"
-        )
-    return Change(key_id(keys), PUT, {"PutRequest": {"Item": apply_renames(image, renames)}})
+    try:
+        if record["eventName"] == "REMOVE":
+            request = {"DeleteRequest": {"Key": apply_renames(keys, renames)}}
+            return Change(key_id(keys), DELETE, request)
+        image = data.get("NewImage")
+        if image is None:
+            raise UnusableRecord(
+                f"stream record {data.get('SequenceNumber')} has no NewImage; "
+                "the stream must have view type NEW_IMAGE or NEW_AND_OLD_IMAGES"
+            )
+        return Change(key_id(keys), PUT, {"PutRequest": {"Item": apply_renames(image, renames)}})
+    except RenameClash as clash:  # raised before the page is written or checkpointed
+        raise clash.at(table, keys) from None
 
 
 def last_change_per_key(changes: Iterable[Change]) -> list[Change]:

@@ -1,13 +1,16 @@
 """Pure logic on table descriptions: the target's CreateTable request, key schemas.
 
 Takes and returns boto3's low-level shapes (plain dicts); imports no boto3.
+A check that fails raises a one-line UserError.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from toolkit.errors import UserError
 
 Description = Mapping[str, Any]
 
@@ -105,3 +108,34 @@ def _throughput(source: Mapping[str, Any] | None) -> dict[str, int]:
     read = int((source or {}).get("ReadCapacityUnits") or 0) or 5
     write = int((source or {}).get("WriteCapacityUnits") or 0) or 5
     return {"ReadCapacityUnits": read, "WriteCapacityUnits": write}
+
+
+def check_renames(
+    renames: Sequence[tuple[str, str]],
+    key_names: Sequence[str],
+    ttl_attribute: str | None,
+    table: str,
+    origin: str,
+) -> None:
+    """Refuse a rename onto a key attribute or the TTL attribute that keeps its name.
+
+    Every item holds its key, so renaming another attribute onto it would lose one
+    of the two values in every item that has both; onto the TTL attribute, the
+    target would expire items by a value that never meant an expiry time. Renaming
+    the key (or the TTL attribute) itself is fine, and so is renaming onto a name
+    that is itself renamed away.
+    """
+    renamed = {old for old, _ in renames}
+    for index, (old, new) in enumerate(renames):
+        if new == old or new in renamed:
+            continue
+        if new in key_names:
+            what = f"a key attribute of table {table}: every item has it"
+        elif new == ttl_attribute:
+            what = f"the TTL attribute of table {table}: the target would expire items by it"
+        else:
+            continue
+        raise UserError(
+            f"{origin}: renames[{index}] renames {old} onto {new}, {what}, and one of the two "
+            f"values would be lost; rename {new} as well, or drop that rename"
+        )

@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from toolkit.items import Item, Key, key_id, key_of, ttl_expired
+from toolkit.items import Item, Key, RenameClash, key_id, key_of, ttl_expired
 from toolkit.workers import wait_for_workers
-from verify.diff import Difference, Kind, absent_keys, diff_items
+from verify.diff import Difference, Kind, Outcome, absent_keys, diff_items
 from verify.layout import Layout
 from verify.reads import BATCH_GET_KEYS, Table, batch_get, scan_pages
 
@@ -166,9 +166,18 @@ class Comparison:
         tally.expired += len(page) - len(live)
         tally.items += len(live)
         found = batch_get(self.target, [layout.target_key_of(item) for item in live])
-        outcome = diff_items(live, found, layout.target_keys, layout.renames)
+        outcome = self._diff(live, found)
         tally.identical += outcome.identical
         return [difference.key for difference in outcome.differences]
+
+    def _diff(self, source_items: list[Item], target_items: list[Item]) -> Outcome:
+        layout = self.layout
+        try:
+            return diff_items(source_items, target_items, layout.target_keys, layout.renames)
+        except (
+            RenameClash
+        ) as clash:  # verify applies renames as migrate does: never one over another
+            raise clash.at(layout.source_table, clash.key) from None
 
     def _extras(self, page: list[Item], tally: Tally) -> list[Key]:
         """Look a page of target keys up on the source; those not there are suspects."""
@@ -211,15 +220,13 @@ class Comparison:
                 for item in target_items
                 if ttl_expired(item, layout.target_ttl, now)
             }
-        outcome = diff_items(
+        outcome = self._diff(
             [item for item in source_items if key_id(layout.target_key_of(item)) not in expired],
             [
                 item
                 for item in target_items
                 if key_id(key_of(item, layout.target_keys)) not in expired
             ],
-            layout.target_keys,
-            layout.renames,
         )
         if forward:
             tally.identical += outcome.identical

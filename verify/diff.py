@@ -20,7 +20,16 @@ from typing import Any, Literal
 import orjson
 from deepdiff import DeepDiff
 
-from toolkit.items import AttributeValue, Item, Key, apply_renames, canonical, key_id, key_of
+from toolkit.items import (
+    AttributeValue,
+    Item,
+    Key,
+    RenameClash,
+    apply_renames,
+    canonical,
+    key_id,
+    key_of,
+)
 
 Kind = Literal["missing", "extra", "different"]
 NO_RENAMES: Mapping[str, str] = {}
@@ -81,7 +90,7 @@ def diff_items(
     identical = 0
     differences: list[Difference] = []
     for item in source:
-        renamed = apply_renames(item, renames)
+        renamed = _renamed(item, renames, key_names)
         key = key_of(renamed, key_names)
         identity = key_id(key)
         other = targets.get(identity)
@@ -99,6 +108,16 @@ def diff_items(
         if identity not in matched:
             differences.append(Difference("extra", key_of(other, key_names), None, other))
     return Outcome(identical, differences)
+
+
+def _renamed(item: Item, renames: Mapping[str, str], key_names: Sequence[str]) -> Item:
+    try:
+        return apply_renames(item, renames)
+    except RenameClash as clash:
+        old_names = {new: old for old, new in renames.items()}
+        raise clash.at(
+            "", key_of(item, [old_names.get(name, name) for name in key_names])
+        ) from None
 
 
 def absent_keys(

@@ -17,7 +17,7 @@ from toolkit.connections import Connection
 from toolkit.errors import UserError
 from toolkit.schema import describe, describe_source, ttl_attribute
 from toolkit.service_errors import translated
-from toolkit.table_schema import key_schema, renamed_key_schema, show
+from toolkit.table_schema import check_renames, key_schema, renamed_key_schema, show
 
 SEGMENT_BYTES = 128 * 1024 * 1024  # as migrate: one scan segment per 128 MB
 MIN_SEGMENTS = 8
@@ -74,12 +74,18 @@ def read_layout(config: MigrationConfig, source: Connection, target: Connection)
             f"target table {config.target.table} has key schema [{show(found)}] but the "
             f"source's, renamed, is [{show(wanted)}]; these tables cannot hold the same items"
         )
+    ttl = ttl_attribute(source_control, config.source.table, source.where)
+    check_renames(
+        [(r.source_name, r.target_name) for r in config.renames],
+        [k.name for k in keys],
+        *(ttl, config.source.table, str(config.path or "config")),
+    )
     return Layout(
         source_table=config.source.table,
         target_table=config.target.table,
         source_keys=tuple(k.name for k in keys),
         target_keys=tuple(k.name for k in wanted),
         renames=renames,
-        source_ttl=ttl_attribute(source_control, config.source.table, source.where),
+        source_ttl=ttl,
         source_size=int(described.get("TableSizeBytes") or 0),
     )
