@@ -7,12 +7,8 @@ cleanly (a second one interrupts at once).
 from __future__ import annotations
 
 import secrets
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 import click
 
@@ -25,6 +21,7 @@ from mutator.options import source_section
 from mutator.rate import RateRange
 from mutator.run import MutateSettings
 from toolkit.errors import UserError
+from toolkit.stopping import graceful
 
 DEFAULT_RATE = "10-25"
 EXIT_INTERRUPTED = 130
@@ -185,7 +182,7 @@ def mutate(
     common = Common(section, create_table, SizeBounds(min_item_bytes, max_item_bytes), log_path)
     chosen_seed = secrets.randbelow(2**31) if seed is None else seed
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    with graceful(stop):
         if load_items is not None:
             settings = LoadSettings(section.table, load_items, chosen_seed, workers, window)
             result = run_load(common, settings, click.echo, stop)
@@ -202,20 +199,3 @@ def mutate(
         )
         run_mutate(common, mutation, keys, click.echo, stop)
         return 0
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """The first SIGINT or SIGTERM asks the run to stop; a second interrupts at once."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

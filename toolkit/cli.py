@@ -10,16 +10,18 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import os
 import sys
 
 import click
 
-from toolkit import __version__
+from toolkit import __version__, stopping
 from toolkit.errors import ToolkitError
 
 EXIT_OK = 0
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+TRACEBACK_VARIABLE = "TOOLKIT_TRACEBACK"  # set: an unexpected error shows its traceback
 GC_NEW_OBJECTS = 20_000  # the cycle collector's first threshold (CPython's default: 700)
 
 
@@ -52,6 +54,7 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    stopping.install()  # first: a signal is honoured from the first moment
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
@@ -80,8 +83,17 @@ def run(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, click.Abort):
         _say_error("interrupted")
         return EXIT_INTERRUPTED
+    except Exception as error:  # a path not translated into the error tree: still one line
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        _say_error(
+            f"unexpected {type(error).__name__}: {error} (a bug in the toolkit: please report it "
+            f"with the command that ran; {TRACEBACK_VARIABLE}=1 shows where it happened)"
+        )
+        return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_OK
 
 
 def _say_error(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    # One line, whatever the message holds: a server's page may carry newlines.
+    click.echo(f"error: {' '.join(message.split())}", err=True)

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 import click
 
@@ -16,6 +12,7 @@ from toolkit.config import load_config
 from toolkit.migrate import MigrateOptions, run_migration
 from toolkit.progress import ReplayConsole, SnapshotBar
 from toolkit.replay import ReplaySettings
+from toolkit.stopping import graceful
 
 log = logging.getLogger("migrator")
 
@@ -79,26 +76,12 @@ def migrate(
         replay=ReplaySettings(stop_when_drained=stop_when_drained),
     )
     stop = threading.Event()
-    with stopping_on_signals(stop), SnapshotBar() as bar, ReplayConsole() as status:
+    with graceful(stop, _stopping), SnapshotBar() as bar, ReplayConsole() as status:
         result = run_migration(options, bar, status, stop)
     for summary in (result.snapshot, result.replay):
         if summary is not None:
             click.echo(summary.line())
 
 
-@contextmanager
-def stopping_on_signals(stop: threading.Event) -> Iterator[None]:
-    """The first Ctrl-C or SIGTERM asks for a clean stop; a second Ctrl-C aborts."""
-
-    def ask_to_stop(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        log.info("Stopping: finishing the batch in flight and saving the checkpoint")
-        stop.set()
-
-    previous = {s: signal.signal(s, ask_to_stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+def _stopping() -> None:
+    log.info("Stopping: finishing the batch in flight and saving the checkpoint")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -53,12 +54,14 @@ def ensure_target(
     renames: Mapping[str, str],
     where: str,
     write_isolation: str | None = None,
+    stop: threading.Event | None = None,
 ) -> bool:
     """Create the target table like the source, or check the existing one's keys.
 
     A created table is tagged with ``write_isolation`` when given (an existing one is
     left as it is). Returns whether the table was created. Nothing is written when
-    keys differ.
+    keys differ. Waiting for the table to become ACTIVE ends early once ``stop`` is
+    set; a later run waits for it again.
     """
     wanted = renamed_key_schema(key_schema(source), renames)
     existing = describe(client, table, where)
@@ -72,6 +75,8 @@ def ensure_target(
         log.info("Target table %s exists with the source's key schema", table)
         if write_isolation:
             log.info("Left the write isolation of the existing table %s as it is", table)
+        if existing.get("TableStatus") != "ACTIVE":  # created by a run that was stopped
+            _wait_active(client, table, where, stop)
         return False
     log.info("Creating target table %s with key schema [%s]", table, show(wanted))
     request = create_table_request(source, table, billing_mode, renames)
@@ -79,7 +84,7 @@ def ensure_target(
         request["Tags"] = [{"Key": WRITE_ISOLATION_TAG, "Value": write_isolation}]
     with translated("CreateTable", where):
         client.create_table(**request)
-    _wait_active(client, table, where)
+    _wait_active(client, table, where, stop)
     if write_isolation:
         log.info(
             "Tagged target table %s %s=%s; change the tag after the cut-over if the "
@@ -108,11 +113,19 @@ def copy_ttl(
         )
 
 
-def _wait_active(client: DynamoDBClient, table: str, where: str, timeout: float = 600) -> None:
+def _wait_active(
+    client: DynamoDBClient,
+    table: str,
+    where: str,
+    stop: threading.Event | None,
+    timeout: float = 600,
+) -> None:
     deadline = time.monotonic() + timeout
+    pause = stop or threading.Event()
     while time.monotonic() < deadline:
         description = describe(client, table, where)
         if description is not None and description.get("TableStatus") == "ACTIVE":
             return
-        time.sleep(0.5)
+        if pause.wait(0.5):
+            return  # stopped: the caller starts nothing more
     raise ServiceError(f"target table {table} did not become ACTIVE within {timeout:.0f} s")
