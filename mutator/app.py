@@ -6,7 +6,6 @@ through the data plane.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -111,7 +110,7 @@ def run_load(common: Common, settings: LoadSettings, say: Say, stop: threading.E
 
 
 def _open_table(common: Common, keys: int) -> _Table:
-    connection = _connect(common.section)
+    connection = connect("source", common.section)
     parts, created = table_keys(
         connection.control(), common.section.table, connection.where, common.create_table
     )
@@ -123,15 +122,6 @@ def _open_table(common: Common, keys: int) -> _Table:
             f"{common.section.table} need at least {largest} bytes (key and padding)"
         )
     return _Table(connection, space, created)
-
-
-def _connect(section: SourceConfig) -> Connection:
-    connection = connect("source", section)
-    if connection.session.region_name is None:
-        # connect() picks a signing region for a custom endpoint, but its control()
-        # client is built without one: hand that region to the session too.
-        connection = connect("source", dataclasses.replace(section, region=connection.region))
-    return connection
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import pytest
 
 from mutator.keys import KeySpace
 from tests.conftest import Endpoints
-from tests.helpers import free_port, run_cli
+from tests.helpers import error_line, free_port, run_cli
 from tests.tables import (
     create_table,
     keyed,
@@ -46,11 +46,7 @@ def mutate(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
+    return error_line(result)
 
 
 def test_create_and_load_a_table_then_a_timed_run_whose_log_rebuilds_it(

@@ -1,6 +1,7 @@
 """`toolkit verify`'s settings and failures through the real CLI: flags, files, exit 2.
 
-Every failure is exit code 2 and exactly one line on stderr, never a traceback.
+Every failure is exit code 2 and exactly one error line on stderr (after the log's
+own lines, if any), never a traceback.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.conftest import Endpoints
-from tests.helpers import free_port, run_cli
+from tests.helpers import error_line, free_port, run_cli
 from tests.tables import create_table, load, section, write_config
 
 if TYPE_CHECKING:
@@ -19,11 +20,7 @@ KEYS_FROM_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
 
 def one_error_line(result: Any) -> str:
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return str(lines[0])
+    return error_line(result)
 
 
 def test_missing_tables_are_one_line(

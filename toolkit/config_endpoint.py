@@ -9,6 +9,10 @@ from urllib.parse import urlsplit
 from toolkit.config_reader import Node
 
 _EXAMPLE = "a server address like http://scylla, 127.0.0.1 or [::1]"
+# DynamoDB's and DynamoDB Streams' regional hosts, FIPS and China's included.
+_AWS_HOST = re.compile(
+    r"(?:^|\.)(?:streams\.)?dynamodb(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,12 @@ class Endpoint:
     @property
     def https(self) -> bool:
         return self.url.startswith("https://")
+
+    @property
+    def region(self) -> str | None:
+        """The AWS region an AWS endpoint names (dynamodb.eu-west-1.amazonaws.com), else None."""
+        found = _AWS_HOST.search(urlsplit(self.url).hostname or "")
+        return found.group(1) if found else None
 
 
 def read_endpoint(node: Node | None) -> Endpoint | None:

@@ -6,6 +6,7 @@ default chain; they are handed to botocore and never printed or stored.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
+log = logging.getLogger("migrator")
 Section = SourceConfig | TargetConfig
 DEFAULT_LOCAL_REGION = "us-east-1"  # any region signs for a custom endpoint
 
@@ -56,7 +58,9 @@ class Connection:
             self._streams = self.session.client("dynamodbstreams", **self._client_options())
         return self._streams
 
-    def data_plane(self, connections: int, *, streams: bool = False) -> DataPlane:
+    def data_plane(
+        self, connections: int, *, streams: bool = False, patience: float = 120.0
+    ) -> DataPlane:
         """The data plane; on an Alternator target, spread over the cluster's live nodes."""
         url = (self.streams() if streams else self.control()).meta.endpoint_url
         with translated("GetCredentials", self.where):
@@ -70,7 +74,9 @@ class Connection:
         pools = Pools(connections, ca_bundle=ca_bundle)
         discovery = self.section.nodes if isinstance(self.section, TargetConfig) else None
         nodes = LiveNodes(discovery, pools.get, self.role) if discovery and not streams else url
-        return DataPlane(nodes, self.region, credentials, pools=pools, role=self.role)
+        return DataPlane(
+            nodes, self.region, credentials, pools=pools, role=self.role, patience=patience
+        )
 
     def _client_options(self) -> dict[str, Any]:
         section = self.section
@@ -92,11 +98,17 @@ def connect(role: str, section: Section) -> Connection:
             botocore_session=core,
             region_name=section.region,
         )
-    region = section.region or session.region_name
+    endpoint = section.endpoint
+    region = section.region or (endpoint.region if endpoint else None) or session.region_name
     if region is None:
-        if section.endpoint is None:
+        if endpoint is None:
             raise UserError(f"{role}.region is missing: set the AWS region of the {role} table")
         region = DEFAULT_LOCAL_REGION
+        log.info(
+            "No region is set for the %s (region in its config section): requests to %s are "
+            "signed for region %s; set the region if that endpoint expects another",
+            *(role, endpoint.url, region),
+        )
     if credentials.assume_role is not None:
         _assume_role(session, credentials.assume_role.arn, credentials.assume_role.session_name)
     return Connection(role, section, session, region)

@@ -23,7 +23,7 @@ from toolkit.snapshot import SnapshotCopier, SnapshotJob, SnapshotProgress, Snap
 from toolkit.state import RunState
 from toolkit.stream_reader import StreamReader
 from toolkit.stream_setup import StreamPlan, enable_stream, plan_stream
-from toolkit.table_schema import key_schema, renamed_key_schema
+from toolkit.table_schema import check_renames, key_schema, renamed_key_schema
 from toolkit.throughput import CapacityBudget
 from toolkit.writer import BatchWriter, TargetCapabilities
 
@@ -71,7 +71,7 @@ class _Run:
         keys = renamed_key_schema(key_schema(self.description), self.renames)
         target = self.config.target
         return BatchWriter(
-            self.target.data_plane(connections),
+            self.target.data_plane(connections, patience=self.options.retry.give_up_after),
             target.table,
             TargetCapabilities.of(target),
             CapacityBudget(write_budget(target)),
@@ -89,6 +89,12 @@ def run_migration(
     config = options.config
     source, target = connect("source", config.source), connect("target", config.target)
     description = describe_source(source.control(), config.source.table, source.where)
+    ttl = ttl_attribute(source.control(), config.source.table, source.where)
+    check_renames(
+        [(r.source_name, r.target_name) for r in config.renames],
+        [k.name for k in key_schema(description)],
+        *(ttl, config.source.table, str(config.path or "config")),
+    )
     segments = config.source.scan_segments or default_segments(description)
     state = RunState(options.state_path)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
@@ -99,7 +105,11 @@ def run_migration(
         plan = None
         if config.target.stream_changes:
             plan = plan_stream(description, state, options.accept_existing_stream)
-        ttl = _prepare_target(run)
+        if _stopped(stop, "before any table was touched"):
+            return MigrationResult(None, None)
+        _prepare_target(run, ttl)
+        if _stopped(stop, "while preparing the target table: the source's stream was not touched"):
+            return MigrationResult(None, None)
         if plan is not None:
             _enable(run, plan)
         snapshot = _snapshot(run, segments, ttl)
@@ -111,6 +121,13 @@ def run_migration(
         state.close()
 
 
+def _stopped(stop: threading.Event, when: str) -> bool:
+    """Whether a stop was asked for: then nothing more is started."""
+    if stop.is_set():
+        log.info("Stopped %s; run the same command again to continue", when)
+    return stop.is_set()
+
+
 def _claim(run: _Run, segments: int) -> None:
     hint = "use another --state for another table"
     run.state.claim("source table", run.config.source.table, hint)
@@ -118,18 +135,18 @@ def _claim(run: _Run, segments: int) -> None:
     run.state.claim("scan segments", str(segments), "keep scanSegments, or use a new --state")
 
 
-def _prepare_target(run: _Run) -> str | None:
-    """Create or check the target table and copy TTL; return the TTL attribute."""
+def _prepare_target(run: _Run, ttl: str | None) -> None:
+    """Create or check the target table and copy the source's TTL attribute."""
     target = run.config.target
     control = run.target.control()
     ensure_target(
         *(run.description, control, target.table, target.billing_mode, run.renames),
         run.target.where,
         target.write_isolation,
+        run.stop,
     )
-    ttl = ttl_attribute(run.source.control(), run.config.source.table, run.source.where)
-    copy_ttl(control, target.table, ttl, run.renames, run.target.where)
-    return ttl
+    if not run.stop.is_set():  # else the caller stops; TTL is copied by the next run
+        copy_ttl(control, target.table, ttl, run.renames, run.target.where)
 
 
 def _enable(run: _Run, plan: StreamPlan) -> None:
@@ -164,12 +181,13 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
         segments,
         workers,
     )
+    keys = tuple(k.name for k in key_schema(run.description))
     job = SnapshotJob(
-        config.source.table, segments, workers, run.renames, ttl, run.options.page_items
+        config.source.table, segments, workers, run.renames, ttl, run.options.page_items, keys
     )
     copier = SnapshotCopier(
         job,
-        run.source.data_plane(workers),
+        run.source.data_plane(workers, patience=run.options.retry.give_up_after),
         run.writer(workers),
         run.state,
         CapacityBudget(budget),
@@ -187,12 +205,16 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
 
 def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
     batch = run.config.target.batch_size
-    settings = replace(run.options.replay, renames=run.renames, batch_size=batch)
+    settings = replace(
+        run.options.replay, renames=run.renames, batch_size=batch, table=run.config.source.table
+    )
     arn = run.state.get("stream")
     assert arn is not None  # recorded by _enable
     reader = StreamReader(
         run.source.streams(),
-        run.source.data_plane(settings.max_shards_at_once, streams=True),
+        run.source.data_plane(
+            settings.max_shards_at_once, streams=True, patience=run.options.retry.give_up_after
+        ),
         arn,
         run.source.where,
         run.options.retry,

@@ -125,8 +125,9 @@ def run_verify(
     source, target = connect("source", config.source), connect("target", config.target)
     layout = read_layout(config, source, target)
     settings = pass_settings(config, options, layout)
-    source_plane = source.data_plane(settings.workers)
-    target_plane = target.data_plane(settings.workers)
+    patience = options.retry.give_up_after
+    source_plane = source.data_plane(settings.workers, patience=patience)
+    target_plane = target.data_plane(settings.workers, patience=patience)
     try:
         session = Session(
             config,

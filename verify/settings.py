@@ -9,15 +9,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from toolkit.config import MigrationConfig, SourceConfig, TargetConfig, parse_config
+from toolkit.config import MigrationConfig, parse_config
 from toolkit.config_reader import read_yaml
-from toolkit.connections import DEFAULT_LOCAL_REGION
 from toolkit.errors import UserError
 
 DEFAULT_CONFIG = Path("config.yaml")
-Side = TypeVar("Side", SourceConfig, TargetConfig)
 
 
 @dataclass(frozen=True)
@@ -46,26 +44,9 @@ def load_verify_config(path: Path | None, flags: Flags) -> MigrationConfig:
                 f"no {file} here: give --config FILE, or --source-table and --target-table "
                 "(with --source-endpoint and --target-endpoint for servers other than AWS)"
             )
-        return _signing_region(parse_config(overridden({}, flags), origin="the command line"))
+        return parse_config(overridden({}, flags), origin="the command line")
     config = parse_config(overridden(read_yaml(file), flags), origin=str(file))
-    return _signing_region(dataclasses.replace(config, path=file))
-
-
-def _signing_region(config: MigrationConfig) -> MigrationConfig:
-    """A side with an endpoint and no region signs for any region: name one for boto3.
-
-    ``connect`` picks one for the data plane, but its control-plane client is made
-    without it, and boto3 refuses to make a client without a region.
-    """
-    return dataclasses.replace(
-        config, source=_with_region(config.source), target=_with_region(config.target)
-    )
-
-
-def _with_region(side: Side) -> Side:
-    if side.endpoint is None or side.region is not None:
-        return side
-    return dataclasses.replace(side, region=DEFAULT_LOCAL_REGION)
+    return dataclasses.replace(config, path=file)
 
 
 def overridden(data: object, flags: Flags) -> object:
