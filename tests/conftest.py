@@ -18,6 +18,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from tests.helpers import CACHE_DIR, free_port
+from tests.refusals import Case
 from tests.tables import low_client
 from toolkit.local import servers
 
@@ -71,3 +72,15 @@ def table_name(source_client: DynamoDBClient, target_client: DynamoDBClient) -> 
     for dynamodb in (source_client, target_client):
         with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
             dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def case(
+    endpoints: Endpoints,
+    source_client: DynamoDBClient,
+    target_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+) -> Case:
+    """A command refused by the real CLI must leave both servers as they were."""
+    return Case(endpoints, source_client, target_client, table_name, tmp_path)

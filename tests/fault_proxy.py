@@ -11,6 +11,11 @@ answers it with a fault, by a mode the test switches while clients run:
 - THROTTLE: HTTP 400 with ``__type`` ProvisionedThroughputExceededException;
 - ERROR: HTTP 500 with ``__type`` InternalServerError.
 
+Two more faults take a request's operation into account: ``answer_page`` answers
+the chosen operations with a page of the test's (an XML error document, an HTML
+page: what a proxy or a load balancer in front of a server sends), and ``hold``
+keeps the chosen operations waiting until the test lets them through.
+
 Every outcome is counted, so a test can assert that its faults really happened.
 Hooks let a test answer GETs itself (a fake Alternator node's ``/localnodes``) and
 see each request's operation and body, and a TLS context makes it an https server.
@@ -27,7 +32,8 @@ import ssl
 import struct
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -87,6 +93,15 @@ class Handler(BaseHTTPRequestHandler):
         """Quiet: the tests read the counters instead."""
 
 
+@dataclass(frozen=True)
+class Page:
+    """An answer of the test's own: any status, body and content type."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html"
+
+
 AnswerGet = Callable[[str], bytes | None]  # path -> the answer's body, or None to forward
 Observe = Callable[[str, bytes], None]  # (X-Amz-Target, body) of each request
 Upstream = tuple[int, bytes, dict[str, str]]  # an answer: status, body, headers
@@ -114,6 +129,8 @@ class FaultProxy:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._answer_get, self._observe, self._tls = answer_get, observe, tls
+        self._pages: dict[str, Page] = {}  # operation -> the page it is answered with
+        self._held: dict[str, threading.Event] = {}  # operation -> set when it may go on
         self.port = 0
 
     @property
@@ -147,6 +164,20 @@ class FaultProxy:
             if mode in (Mode.REFUSE, Mode.RESET):
                 self._counts["cut"] += self._cut_connections()
 
+    def answer_page(self, operations: Iterable[str], page: Page | None) -> None:
+        """Answer these operations (e.g. "DescribeTable") with ``page``; None forwards again."""
+        with self._lock:
+            for operation in operations:
+                if page is None:
+                    self._pages.pop(operation, None)
+                else:
+                    self._pages[operation] = page
+
+    def hold(self, operation: str) -> threading.Event:
+        """Keep requests of ``operation`` waiting until the returned event is set."""
+        with self._lock:
+            return self._held.setdefault(operation, threading.Event())
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             return dict(self._counts)
@@ -169,8 +200,19 @@ class FaultProxy:
     def handle(self, handler: Handler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         mode = self._mode
+        target = handler.headers.get("X-Amz-Target", "")
         if self._observe is not None:
-            self._observe(handler.headers.get("X-Amz-Target", ""), body)
+            self._observe(target, body)
+        operation = target.rsplit(".", 1)[-1]
+        with self._lock:
+            page, held = self._pages.get(operation), self._held.get(operation)
+        if held is not None:
+            self._tally(f"held {operation}")
+            held.wait(60)
+        if page is not None:
+            self._tally(f"page {operation}")
+            send_answer(handler, page.status, page.body, {"Content-Type": page.content_type})
+            return
         getting = handler.command == "GET" and self._answer_get is not None
         answer = self._answer_get(handler.path) if self._answer_get and getting else None
         if mode in (Mode.REFUSE, Mode.RESET):

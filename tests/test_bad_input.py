@@ -1,119 +1,22 @@
 """Bad input through the real CLI: one line, exit code 2, and both servers as they were.
 
-Each case runs `toolkit migrate` as a user would, and `toolkit verify` and
-`toolkit mutate` where the same input reaches them. Before and after each run the
-test looks at both servers: the tables of this test on each side, every item of
-them, and the source's stream. A refused command must change none of it.
+The `case` fixture (tests/refusals.py) runs each command as a user would and checks
+that a refused command changed nothing on either server.
 """
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-from dataclasses import dataclass
+import sqlite3
+from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 
-from tests.conftest import Endpoints
-from tests.helpers import free_port, run_cli
-from tests.tables import create_table, load, scan_all, section, write_config
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
-ITEMS = [{"id": {"S": f"k{n}"}, "n": {"N": str(n)}} for n in range(5)]
-# Extra flags per command: a state file in the test's folder (every run has that folder
-# as its working directory), both directions, a short run.
-FLAGS = {
-    "migrate": ("--state", "run.sqlite"),
-    "verify": ("--both-directions",),
-    "mutate": ("--keys", "10", "--duration", "2"),
-}
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What a refused command must leave as it found it."""
-
-    source_tables: list[str]
-    target_tables: list[str]
-    source_items: dict[str, Any] | None
-    target_items: dict[str, Any] | None
-    stream: tuple[Any, Any]  # the source's StreamSpecification and LatestStreamArn
-
-
-@dataclass
-class Case:
-    endpoints: Endpoints
-    source: DynamoDBClient
-    target: DynamoDBClient
-    table: str
-    tmp: Path
-
-    def config(self, source: str | None = None, target: str | None = None, **extra: Any) -> Path:
-        """A streaming config for the test's table; ``extra`` goes into the target section."""
-        return write_config(
-            self.tmp / "config.yaml",
-            section(source or self.endpoints.source, self.table),
-            section(target or self.endpoints.target, self.table, streamChanges=True, **extra),
-        )
-
-    def source_table(self, **extra: Any) -> None:
-        create_table(self.source, self.table, **extra)
-        load(self.endpoints.source, self.table, ITEMS, ["id"])
-
-    def seen(self) -> Seen:
-        description: dict[str, Any] = {}
-        with contextlib.suppress(self.source.exceptions.ResourceNotFoundException):
-            description = dict(self.source.describe_table(TableName=self.table)["Table"])
-        return Seen(
-            self._tables(self.source),
-            self._tables(self.target),
-            self._items(self.endpoints.source, self.source),
-            self._items(self.endpoints.target, self.target),
-            (description.get("StreamSpecification"), description.get("LatestStreamArn")),
-        )
-
-    def refused(self, command: str, config: Path, *phrases: str) -> str:
-        """Run the command; assert one `error: ` line with the phrases, and nothing changed."""
-        before = self.seen()
-        result = self.run(command, config)
-        assert result.returncode == 2, (result.stdout, result.stderr)
-        assert "Traceback" not in result.stderr
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-        for phrase in phrases:
-            assert phrase in lines[0]
-        assert self.seen() == before
-        return lines[0]
-
-    def run(self, command: str, config: Path, *more: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(command, "--config", str(config), *FLAGS[command], *more, cwd=self.tmp)
-
-    def _tables(self, client: DynamoDBClient) -> list[str]:
-        # This test's tables only: other tests' tables may come and go on shared servers.
-        names = client.list_tables(Limit=100)["TableNames"]
-        return [name for name in names if name.startswith(self.table)]
-
-    def _items(self, endpoint: str, client: DynamoDBClient) -> dict[str, Any] | None:
-        try:
-            return scan_all(endpoint, self.table)
-        except client.exceptions.ResourceNotFoundException:
-            return None
-
-
-@pytest.fixture
-def case(
-    endpoints: Endpoints,
-    source_client: DynamoDBClient,
-    target_client: DynamoDBClient,
-    table_name: str,
-    tmp_path: Path,
-) -> Case:
-    return Case(endpoints, source_client, target_client, table_name, tmp_path)
-
+from tests.fault_proxy import FaultProxy, Page
+from tests.helpers import error_line, free_port, run_cli
+from tests.refusals import Case
+from tests.tables import create_table, load
 
 ALL = pytest.mark.parametrize("command", ["migrate", "verify", "mutate"])
 
@@ -194,3 +97,128 @@ def test_a_state_file_of_another_stream(case: Case) -> None:
 def test_a_state_file_whose_stream_was_disabled(case: Case) -> None:
     config, old = migrated_then_stream_disabled(case)
     case.refused("migrate", config, f"the stream {old} recorded in", "was disabled")
+
+
+# --- the state file -------------------------------------------------------------------
+
+
+def a_real_state_file(case: Case) -> bytes:
+    """The bytes of a state file a finished run left."""
+    case.source_table()
+    first = case.run("migrate", case.config(), "--stop-when-drained")
+    assert first.returncode == 0, first.stderr
+    return (case.tmp / "run.sqlite").read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "truncated", "another database"])
+def test_a_state_file_that_is_not_a_run_state(case: Case, damage: str) -> None:
+    state = case.tmp / "run.sqlite"
+    if damage == "random bytes":
+        case.source_table()
+        state.write_bytes(bytes(range(256)) * 40)
+    elif damage == "truncated":
+        whole = a_real_state_file(case)
+        state.write_bytes(whole[: len(whole) // 2])
+        for leftover in case.tmp.glob("run.sqlite*"):
+            if leftover != state:
+                leftover.unlink()
+    else:
+        case.source_table()
+        with closing(sqlite3.connect(state)) as other:
+            other.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
+            other.commit()
+    config, before = case.config(), state.read_bytes()
+    files = sorted(case.tmp.iterdir())
+    case.refused("migrate", config, f"the state file {state.name}", "another --state")
+    assert state.read_bytes() == before
+    assert sorted(case.tmp.iterdir()) == files  # no journal, no lock file left beside it
+
+
+@pytest.mark.parametrize("where", ["under a regular file", "under /proc"])
+def test_a_state_path_that_cannot_be_created(case: Case, where: str) -> None:
+    case.source_table()
+    (case.tmp / "plain").write_text("a file, not a folder")
+    state = case.tmp / "plain" / "run.sqlite" if where.endswith("file") else Path("/proc/x/s.db")
+    config = case.config()
+    before = case.seen()
+    result = run_cli("migrate", "--config", str(config), "--state", str(state), cwd=case.tmp)
+    line = error_line(result)
+    assert f"--state {state}" in line and "give a --state in a folder" in line
+    assert case.seen() == before
+
+
+# --- a server's error page ------------------------------------------------------------
+
+SIGNATURE_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  <Code>SignatureDoesNotMatch</Code>\n'
+    b"  <Message>The request signature we calculated does not match the signature you\n"
+    b"  provided.</Message>\n</Error>\n"
+)
+HTML_PAGE = b"<html>\n<head><title>403 Forbidden</title></head>\n<body>nope</body>\n</html>\n"
+
+
+@ALL
+def test_an_xml_error_page_on_the_control_plane_is_one_line(case: Case, command: str) -> None:
+    case.source_table()
+    with FaultProxy(case.endpoints.source) as proxy:
+        proxy.answer_page(["DescribeTable"], Page(403, SIGNATURE_XML, "application/xml"))
+        case.refused(
+            command,
+            case.config(source=proxy.url),
+            f"DescribeTable on source {proxy.url} failed: HTTP 403 SignatureDoesNotMatch: "
+            "The request signature we calculated does not match the signature you provided.",
+            "check the credentials of this side",
+        )
+
+
+def test_an_html_page_on_the_data_plane_is_one_line(case: Case) -> None:
+    case.source_table()
+    create_table(case.target, case.table)
+    with FaultProxy(case.endpoints.source) as proxy:
+        proxy.answer_page(["Scan"], Page(403, HTML_PAGE))
+        case.refused(
+            "verify",
+            case.config(source=proxy.url),
+            f"Scan on source {proxy.url} failed: HTTP 403 Forbidden; check the credentials",
+        )
+        assert proxy.count("page Scan") >= 1
+
+
+def test_a_5xx_page_on_the_control_plane_is_one_line(case: Case) -> None:
+    case.source_table()
+    page = b"<html><head><title>502 Bad Gateway</title></head><body><hr>nginx</body></html>"
+    with FaultProxy(case.endpoints.source) as proxy:
+        proxy.answer_page(["DescribeTable"], Page(502, page))
+        case.refused(
+            "migrate", case.config(source=proxy.url), "HTTP 502 Bad Gateway", str(proxy.url)
+        )
+
+
+# --- renames that would lose a value ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("renames", "phrase"),
+    [
+        ([{"from": "n", "to": "id"}], "renames[0] renames n onto id, a key attribute of table"),
+        (
+            [{"from": "id", "to": "pk"}, {"from": "n", "to": "expires"}],
+            "renames[1] renames n onto expires, the TTL attribute of table",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["migrate", "verify"])
+def test_a_rename_onto_a_key_or_the_ttl_attribute(
+    case: Case, command: str, renames: list[dict[str, str]], phrase: str
+) -> None:
+    case.source_table()
+    case.source.update_time_to_live(
+        TableName=case.table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"},
+    )
+    if command == "verify":
+        create_table(case.target, case.table, keys=(("pk" if len(renames) > 1 else "id", "S"),))
+    config = case.config()
+    data = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**data, "renames": renames}))
+    case.refused(command, config, phrase, "rename id as well" if "key" in phrase else "expires")

@@ -53,6 +53,9 @@ def test_tables_whose_keys_differ_are_one_line(
     result = run_cli("verify", *flags, *tables, env=KEYS_FROM_ENV)
 
     assert "has key schema [id (N, HASH)]" in one_error_line(result)
+    for side, endpoint in (("source", endpoints.source), ("target", endpoints.target)):
+        note = f"No region is set for the {side} (region in its config section): requests to "
+        assert result.stderr.count(f"{note}{endpoint} are signed for region us-east-1") == 1
 
 
 def test_an_endpoint_that_does_not_answer_is_one_line(endpoints: Endpoints) -> None:

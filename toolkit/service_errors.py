@@ -67,7 +67,7 @@ def from_answer(status: int, code: str, message: str, operation: str, where: str
         found_code, found_message = read_error(message)
         code = code if code and not code.isdigit() else found_code
         message = found_message
-    code, message = short_code(code), one_line(message)
+    code, message = short_code(code), one_line(message).removeprefix(f"{status} ")
     said = f"{code}: {message}" if code and message else code or message
     text = f"{operation} on {where} failed: HTTP {status}" + (f" {said}" if said else "")
     hint = _hint(status, code, message)

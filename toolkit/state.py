@@ -174,7 +174,8 @@ def _check_existing(path: Path) -> None:
         found = check[0] if check else "no answer"
         raise UserError(f"the state file {path} is damaged ({found}); {fix}")
     if tables and "run" not in tables:
-        raise UserError(f"{path} is an SQLite database of something else, not a run's state; {fix}")
+        problem = "is an SQLite database of something else, not a run's state"
+        raise UserError(f"the state file {path} {problem}; {fix}")
 
 
 def _open(path: Path) -> sqlite3.Connection:
