@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tests.helpers import run_cli
-from toolkit import __version__
+from toolkit import __version__, cli
 
 
 def test_help_lists_every_subcommand() -> None:
@@ -56,3 +60,28 @@ def test_a_command_loads_only_its_own_modules() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("raised", "line"),
+    [
+        (RuntimeError("boom\nsecond line"), "error: unexpected RuntimeError: boom second line ("),
+        (PermissionError(13, "Permission denied", "/var/x.log"), "error: /var/x.log: Permission"),
+        (sqlite3.OperationalError("database or disk is full"), "error: the run's state file"),
+    ],
+)
+def test_an_error_from_outside_the_tree_is_still_one_line(
+    raised: Exception,
+    line: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    def fail(path: Path) -> None:
+        raise raised
+
+    monkeypatch.setattr("toolkit.migrate_command.load_config", fail)
+    monkeypatch.delenv("TOOLKIT_TRACEBACK", raising=False)
+    assert cli.run(["migrate", "--config", str(tmp_path / "c.yaml")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(line), lines

@@ -11,6 +11,7 @@ import gc
 import importlib
 import logging
 import os
+import sqlite3
 import sys
 
 import click
@@ -83,6 +84,13 @@ def run(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, click.Abort):
         _say_error("interrupted")
         return EXIT_INTERRUPTED
+    except OSError as error:  # a file or device the run needed (a log, the disk full)
+        where = f"{error.filename}: " if error.filename else ""
+        _say_error(f"{where}{error.strerror or error}; check the path, its permissions and space")
+        return EXIT_ERROR
+    except sqlite3.Error as error:  # the state file failed under a running migration
+        _say_error(f"the run's state file failed ({error}); check its folder's space and rights")
+        return EXIT_ERROR
     except Exception as error:  # a path not translated into the error tree: still one line
         if os.environ.get(TRACEBACK_VARIABLE):
             raise

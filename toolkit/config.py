@@ -103,6 +103,16 @@ class MigrationConfig:
     path: Path | None  # the file it was loaded from
     notes: tuple[str, ...]  # one line per Migrator key that has no effect here
 
+    @property
+    def rename_map(self) -> dict[str, str]:
+        """Each renamed attribute's new name, by its old one."""
+        return {rename.source_name: rename.target_name for rename in self.renames}
+
+    @property
+    def origin(self) -> str:
+        """How errors name the file: its path, or "config" when it came from elsewhere."""
+        return str(self.path or "config")
+
 
 _TOP_KEYS = ("source", "target", "renames", "savepoints", "validation")
 _INERT_TOP = {

@@ -65,7 +65,7 @@ class _Run:
 
     @property
     def renames(self) -> dict[str, str]:
-        return {r.source_name: r.target_name for r in self.config.renames}
+        return self.config.rename_map
 
     def writer(self, connections: int) -> BatchWriter:
         keys = renamed_key_schema(key_schema(self.description), self.renames)
@@ -90,11 +90,8 @@ def run_migration(
     source, target = connect("source", config.source), connect("target", config.target)
     description = describe_source(source.control(), config.source.table, source.where)
     ttl = ttl_attribute(source.control(), config.source.table, source.where)
-    check_renames(
-        [(r.source_name, r.target_name) for r in config.renames],
-        [k.name for k in key_schema(description)],
-        *(ttl, config.source.table, str(config.path or "config")),
-    )
+    keys = [k.name for k in key_schema(description)]
+    check_renames(list(config.rename_map.items()), keys, ttl, config.source.table, config.origin)
     segments = config.source.scan_segments or default_segments(description)
     state = RunState(options.state_path)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.

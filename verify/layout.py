@@ -57,7 +57,7 @@ class Layout:
 
 
 def read_layout(config: MigrationConfig, source: Connection, target: Connection) -> Layout:
-    renames = {rename.source_name: rename.target_name for rename in config.renames}
+    renames = config.rename_map
     with translated("DescribeTable", source.where):
         source_control, target_control = source.control(), target.control()
     described = describe_source(source_control, config.source.table, source.where)
@@ -75,11 +75,8 @@ def read_layout(config: MigrationConfig, source: Connection, target: Connection)
             f"source's, renamed, is [{show(wanted)}]; these tables cannot hold the same items"
         )
     ttl = ttl_attribute(source_control, config.source.table, source.where)
-    check_renames(
-        [(r.source_name, r.target_name) for r in config.renames],
-        [k.name for k in keys],
-        *(ttl, config.source.table, str(config.path or "config")),
-    )
+    names = [k.name for k in keys]
+    check_renames(list(config.rename_map.items()), names, ttl, config.source.table, config.origin)
     return Layout(
         source_table=config.source.table,
         target_table=config.target.table,
