@@ -1,0 +1,156 @@
+"""Copy a DynamoDB export's data files from S3 into the target, in parallel, resumable.
+
+Each worker owns one data file at a time: it is read, its checksum and item count
+checked, its lines turned into BatchWriteItem requests and written; only once
+every write was acknowledged is the file recorded as done in the state. A restart
+copies the unfinished files again, whole (full-image puts and deletes make that safe).
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.errors import TerminalError
+from toolkit.export_format import (
+    DataFile,
+    ExportFormatError,
+    ExportSummary,
+    check_checksum,
+    parse_line,
+    requests_of,
+)
+from toolkit.items import apply_renames
+from toolkit.retry import StopRequested
+from toolkit.s3_store import Store
+from toolkit.snapshot import SnapshotProgress, SnapshotSummary
+from toolkit.state import RunState
+from toolkit.workers import wait_for_workers
+from toolkit.writer import BatchWriter
+
+CHUNK = 1000  # requests handed to the writer at a time: progress and stop checks between
+
+
+@dataclass(frozen=True)
+class ExportPart:
+    """One export of the run and its data files."""
+
+    summary: ExportSummary
+    files: Sequence[DataFile]
+
+
+@dataclass(frozen=True)
+class CopyJob:
+    parts: Sequence[ExportPart]  # the FULL export first, then INCREMENTAL ones in order
+    key_names: Sequence[str]  # the source's key attributes
+    renames: Mapping[str, str]
+    workers: int
+
+
+@dataclass
+class ExportCopier:
+    job: CopyJob
+    store: Store
+    writer: BatchWriter
+    state: RunState
+    progress: SnapshotProgress
+    stop: threading.Event
+
+    def run(self) -> SnapshotSummary:
+        started = time.monotonic()
+        done = {
+            p.summary.export_arn: self.state.export_files_done(p.summary.export_arn)
+            for p in self.job.parts
+        }
+        total = sum(len(p.files) for p in self.job.parts)
+        finished = sum(len(d) for d in done.values())
+        self.progress.started(total, finished, sum(n for d in done.values() for n, _ in d.values()))
+        self._counts = [0, 0]  # items, bytes
+        self._lock = threading.Lock()
+        try:
+            for part in self.job.parts:  # in order: an incremental export after the one before
+                todo = [f for f in part.files if f.key not in done[part.summary.export_arn]]
+                with ThreadPoolExecutor(self.job.workers, thread_name_prefix="export") as pool:
+                    futures = [pool.submit(self._copy_file, part.summary, f) for f in todo]
+                    wait_for_workers(futures, self.stop)
+                if self.stop.is_set():
+                    break
+        except StopRequested:
+            pass  # asked to stop while retrying: the unfinished file is not recorded
+        finally:
+            self.progress.finished()
+        complete = all(
+            len(self.state.export_files_done(p.summary.export_arn)) >= len({f.key for f in p.files})
+            for p in self.job.parts
+        )
+        seconds = time.monotonic() - started
+        return SnapshotSummary(self._counts[0], self._counts[1], seconds, 0, complete)
+
+    def _copy_file(self, summary: ExportSummary, data_file: DataFile) -> None:
+        if self.stop.is_set():
+            return
+        raw, docs = read_data_file(self.store, summary, data_file)
+        where = self.store.url(data_file.key)
+        requests = [
+            _renamed(r, self.job.renames)
+            for r in requests_of(docs, summary.incremental, self.job.key_names, where)
+        ]
+        for start in range(0, len(requests), CHUNK):
+            if self.stop.is_set():
+                return  # not recorded: the next run copies this file again
+            chunk = requests[start : start + CHUNK]
+            self.writer.write(chunk)
+            self.progress.page_copied(len(chunk))
+        self.state.export_file_done(summary.export_arn, data_file.key, len(requests))
+        with self._lock:
+            self._counts[0] += len(requests)
+            self._counts[1] += len(raw)
+        self.progress.segment_done()
+
+
+def read_data_file(
+    store: Store, summary: ExportSummary, data_file: DataFile
+) -> tuple[bytes, list[dict[str, Any]]]:
+    """A data file's bytes and lines, checked against its checksum and item count."""
+    where = store.url(data_file.key)
+    raw = store.get(data_file.key)
+    check_checksum(raw, data_file.md5, f"the data file {where}")
+    lines = [line for line in _gunzip(raw, where).splitlines() if line.strip()]
+    if data_file.item_count is not None and len(lines) != data_file.item_count:
+        raise ExportFormatError(
+            f"the data file {where} holds {len(lines)} lines, but manifest-files.json "
+            f"says {data_file.item_count}: the export is damaged"
+        )
+    return raw, [parse_line(line, summary.output_format, where) for line in lines]
+
+
+def first_item(store: Store, summary: ExportSummary, data_file: DataFile) -> dict[str, Any] | None:
+    """The first item (or changed key) of a data file, None when it is empty."""
+    _, docs = read_data_file(store, summary, data_file)
+    if not docs:
+        return None
+    item = docs[0].get("Keys" if summary.incremental else "Item")
+    return item if isinstance(item, dict) else {}
+
+
+def _gunzip(raw: bytes, where: str) -> bytes:
+    if not raw:
+        return b""  # DynamoDB writes an empty file for an empty partition
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as error:
+        raise TerminalError(f"the data file {where} is not gzip ({error})") from None
+
+
+def _renamed(request: dict[str, Any], renames: Mapping[str, str]) -> dict[str, Any]:
+    if not renames:
+        return request
+    if "PutRequest" in request:
+        return {"PutRequest": {"Item": apply_renames(request["PutRequest"]["Item"], renames)}}
+    return {"DeleteRequest": {"Key": apply_renames(request["DeleteRequest"]["Key"], renames)}}

@@ -1,0 +1,238 @@
+"""`toolkit migrate` from a DynamoDB export in S3, then (streamChanges) the live table's stream.
+
+Everything is read and checked before any table is touched: the manifests and
+their checksums, the order of the exports, the key schema against the first item
+of the export and against the live table, and the export's time against the
+stream's creation (changes made between an export and a later stream would be in
+neither). Then the target is created or checked, the data files are copied in
+parallel, and the live table's stream is replayed with the same code as a table
+source. The stream is expected to exist already: it has to predate the export.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from toolkit.config_s3 import ExportSource
+from toolkit.connections import Connection, connect
+from toolkit.errors import UserError
+from toolkit.export_copy import CopyJob, ExportCopier, ExportPart, first_item
+from toolkit.export_format import (
+    ExportFormatError,
+    check_checksum,
+    key_problem,
+    order_exports,
+    parse_files,
+    parse_summary,
+    show_time,
+)
+from toolkit.migrate import MigrateOptions, MigrationResult, _replay, _Run
+from toolkit.replay import ReplayStatus
+from toolkit.retry import stoppable
+from toolkit.s3_store import Store, s3_store
+from toolkit.schema import copy_ttl, describe_source, ensure_target, ttl_attribute
+from toolkit.service_errors import translated
+from toolkit.snapshot import SnapshotProgress, SnapshotSummary
+from toolkit.state import RunState
+from toolkit.stream_setup import RETENTION_HOURS, USABLE_VIEWS, StreamPlan, enable_stream
+from toolkit.table_schema import key_schema, show
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+log = logging.getLogger("migrator")
+
+
+def run_export_migration(
+    options: MigrateOptions, progress: SnapshotProgress, status: ReplayStatus, stop: threading.Event
+) -> MigrationResult:
+    config = options.config
+    export = config.source.s3_export
+    assert export is not None
+    store = s3_store("source", config.source, export.s3, export.bucket)
+    parts = load_exports(store, export)
+    description = dict(export.description)
+    live = (
+        _live_table(config.source.table, config.source, description)
+        if config.source.table
+        else None
+    )
+    check_first_item(store, parts, description)
+    target = connect("target", config.target)
+    state = RunState(options.state_path)
+    options = replace(options, retry=stoppable(options.retry, stop))
+    try:
+        state.claim(
+            "source export", parts[0].summary.export_arn, "use another --state for another export"
+        )
+        state.claim("target table", config.target.table, "use another --state for another table")
+        plan = None
+        if config.target.stream_changes:
+            assert live is not None  # checked by the config
+            plan = stream_plan(
+                live[1], state, parts[-1].summary.covered_until, live[0].streams(), live[0].where
+            )
+        renames = {r.source_name: r.target_name for r in config.renames}
+        control = target.control()
+        ensure_target(
+            *(description, control, config.target.table, config.target.billing_mode, renames),
+            target.where,
+            config.target.write_isolation,
+        )
+        if live is not None:
+            ttl = ttl_attribute(live[0].control(), config.source.table, live[0].where)
+            copy_ttl(control, config.target.table, ttl, renames, target.where)
+        # Without a live table, the run never reads a source table: the target stands in.
+        run = _Run(options, live[0] if live else target, target, description, state, progress, stop)
+        if plan is not None:
+            source = run.source
+            enable_stream(
+                *(source.control(), source.streams(), config.source.table, plan, state),
+                *(source.where, options.stream_poll_seconds),
+            )
+        snapshot = _copy(run, store, parts)
+        if plan is None or stop.is_set() or (snapshot is not None and not snapshot.complete):
+            return MigrationResult(snapshot, None)
+        log.info("Done loading the export. Starting to transfer changes")
+        return MigrationResult(snapshot, _replay(run, status))
+    finally:
+        state.close()
+
+
+def load_exports(store: Store, export: ExportSource) -> list[ExportPart]:
+    """Every listed export's summary and file list, checked and put in order."""
+    parts: dict[str, ExportPart] = {}
+    for key in export.manifest_keys:
+        raw = _read(store, key, "manifest")
+        summary = parse_summary(raw, store.url(key))
+        summary = replace(summary, key=key)
+        doc = orjson.loads(raw)
+        files_raw = _read(store, summary.files_key, "file manifest")
+        check_checksum(
+            files_raw, summary.files_md5, f"the file manifest {store.url(summary.files_key)}"
+        )
+        files = parse_files(files_raw, summary, doc)
+        counts = [f.item_count for f in files if f.item_count is not None]
+        complete = summary.item_count is not None and len(counts) == len(files)
+        if complete and sum(counts) != summary.item_count:
+            raise ExportFormatError(
+                f"{store.url(key)} counts {summary.item_count} items but its data files "
+                f"{sum(counts)}: the export is incomplete or damaged"
+            )
+        parts[summary.export_arn] = ExportPart(summary, files)
+    ordered = order_exports([p.summary for p in parts.values()])
+    return [parts[s.export_arn] for s in ordered]
+
+
+def check_first_item(store: Store, parts: list[ExportPart], description: dict[str, Any]) -> None:
+    """An export of another table is refused before any write, from its first item."""
+    keys = key_schema(description)
+    types = {k.name: k.type for k in keys}
+    recorded = parts[0].summary.table_key_schema
+    wanted = tuple(sorted((k.name, k.role) for k in keys))
+    if recorded is not None and tuple(sorted(recorded)) != wanted:
+        raise UserError(
+            f"the export {parts[0].summary.key} was written from a table with key schema "
+            f"{list(recorded)}, but source.tableDescription says [{show(keys)}]; "
+            "fix tableDescription"
+        )
+    for data_file in parts[0].files:
+        item = first_item(store, parts[0].summary, data_file)
+        if item is None:
+            continue
+        problem = key_problem(item, types)
+        if problem is not None:
+            raise UserError(
+                f"the export {store.url(parts[0].summary.key)} does not match "
+                f"source.tableDescription [{show(keys)}]: in its first item, {problem}; "
+                "is it an export of another table?"
+            )
+        return
+
+
+def stream_plan(
+    live: dict[str, Any],
+    state: RunState,
+    covered_until: datetime,
+    streams: DynamoDBStreamsClient,
+    where: str,
+) -> StreamPlan:
+    """The live table's stream, which must be older than the export (and still hold its changes)."""
+    table = live["TableName"]
+    spec = live.get("StreamSpecification") or {}
+    arn = live.get("LatestStreamArn") if spec.get("StreamEnabled") else None
+    if arn is None or spec.get("StreamViewType") not in USABLE_VIEWS:
+        raise UserError(
+            f"table {table} has no stream with new images; enable its stream (NEW_IMAGE or "
+            "NEW_AND_OLD_IMAGES) first, then take the export, then run again"
+        )
+    recorded = state.get("stream")
+    if recorded is not None and recorded != arn:
+        raise UserError(
+            f"the state file {state.path} follows stream {recorded}, but table {table} now has "
+            f"stream {arn}; start a new migration with a new --state"
+        )
+    with translated("DescribeStream", where):
+        created = streams.describe_stream(StreamArn=arn, Limit=1)["StreamDescription"].get(
+            "CreationRequestDateTime"
+        )
+    if created is not None and covered_until < created:
+        raise UserError(
+            f"the export was taken at {show_time(covered_until)}, before the stream of table "
+            f"{table} was created at {show_time(created)}: changes made in between are in "
+            "neither; take a new export of the table and run again"
+        )
+    oldest = datetime.now(UTC) - timedelta(hours=RETENTION_HOURS)
+    if recorded is None and covered_until < oldest:
+        raise UserError(
+            f"the export was taken at {show_time(covered_until)}, more than {RETENTION_HOURS} "
+            "hours ago: the stream no longer holds the changes made since; take a new export"
+        )
+    return StreamPlan(arn, resumed=recorded is not None)
+
+
+def _copy(run: _Run, store: Store, parts: list[ExportPart]) -> SnapshotSummary | None:
+    if run.config.target.skip_initial_snapshot_transfer:
+        log.info("skipInitialSnapshotTransfer is set; the export is not loaded")
+        return None
+    if run.state.get("snapshot") == "done":
+        log.info("The export was loaded by an earlier run; nothing to copy")
+        return None
+    workers = run.config.source.max_map_tasks or 8
+    files = sum(len(p.files) for p in parts)
+    log.info(
+        "Loading %d export(s) from %s into %s: %d data files, %d at a time",
+        *(len(parts), store.url(parts[0].summary.key), run.config.target.table, files, workers),
+    )
+    job = CopyJob(parts, [k.name for k in key_schema(run.description)], run.renames, workers)
+    summary = ExportCopier(job, store, run.writer(workers), run.state, run.progress, run.stop).run()
+    if summary.complete:
+        run.state.put("snapshot", "done")
+    return summary
+
+
+def _live_table(
+    table: str, section: Any, description: dict[str, Any]
+) -> tuple[Connection, dict[str, Any]]:
+    source = connect("source", section)
+    live = describe_source(source.control(), table, source.where)
+    if key_schema(live) != key_schema(description):
+        raise UserError(
+            f"source table {table} has key schema [{show(key_schema(live))}] but "
+            f"source.tableDescription says [{show(key_schema(description))}]; fix tableDescription"
+        )
+    description["TableName"] = table
+    return source, live
+
+
+def _read(store: Store, key: str, what: str) -> bytes:
+    try:
+        return store.get(key)
+    except UserError as error:
+        raise UserError(f"cannot read the export's {what}: {error}") from None
