@@ -18,6 +18,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from tests.helpers import CACHE_DIR, free_port
+from tests.s3_server import s3_server
 from tests.tables import low_client
 from toolkit.local import servers
 
@@ -71,3 +72,10 @@ def table_name(source_client: DynamoDBClient, target_client: DynamoDBClient) -> 
     for dynamodb in (source_client, target_client):
         with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
             dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 and a free port: a real S3 API for the export paths."""
+    with s3_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
