@@ -106,3 +106,44 @@ def test_a_table_written_as_an_export_reads_back_identical(
     )
     verified = run_cli("verify", "--config", str(from_export), "--both-directions")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_an_export_then_the_live_tables_stream(
+    endpoints: Endpoints,
+    s3_endpoint: str,
+    source_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+) -> None:
+    # The stream first, then the export: every change after the export is in the stream.
+    create_table(
+        source_client,
+        table_name,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    load(endpoints.source, table_name, items(300), ["id"])
+    name = bucket(s3_endpoint)
+    to_export = write_config(
+        tmp_path / "backup.yaml",
+        section(endpoints.source, table_name, scanSegments=2),
+        {"type": "dynamodb-s3-export", "path": f"s3://{name}/snap", **s3_section(s3_endpoint)},
+    )
+    assert run_cli("migrate", "--config", str(to_export)).returncode == 0
+    for n in range(0, 40, 2):  # changes after the export: only the stream has them
+        source_client.delete_item(TableName=table_name, Key={"id": {"S": f"k{n:05d}"}})
+    source_client.put_item(TableName=table_name, Item={"id": {"S": "late"}, "v": {"N": "1"}})
+    config = write_config(
+        tmp_path / "config.yaml",
+        export_source(s3_endpoint, name, "snap/manifest-summary.json", endpoints, table_name),
+        section(endpoints.target, table_name, streamChanges=True),
+    )
+
+    result = run_cli("migrate", "--config", str(config), "--stop-when-drained", timeout=300)
+
+    assert result.returncode == 0, result.stderr
+    assert "Snapshot done: 300 items" in result.stdout
+    assert table_state(endpoints.target, table_name, ["id"]) == table_state(
+        endpoints.source, table_name, ["id"]
+    )
+    verified = run_cli("verify", "--config", str(config), "--both-directions")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
