@@ -58,9 +58,8 @@ def _wait_ready(endpoint: str, process: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"moto_server exited with {process.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(endpoint, timeout=2):
-                return
+        with contextlib.suppress(OSError), urllib.request.urlopen(endpoint, timeout=2):
+            return
         time.sleep(0.2)
     raise RuntimeError("moto_server did not answer within 60 s")
 

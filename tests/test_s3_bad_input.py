@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.conftest import Endpoints
 from tests.s3_server import ExportWriter, s3_client, s3_section
 from tests.tables import section, write_config
-from tests.test_bad_input import Case, case  # noqa: F401 (the fixture)
+from tests.test_bad_input import Case
 from tests.test_s3_export import bucket, export_source, items
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@pytest.fixture
+def case(
+    endpoints: Endpoints,
+    source_client: DynamoDBClient,
+    target_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+) -> Case:
+    return Case(endpoints, source_client, target_client, table_name, tmp_path)
 
 
 @pytest.fixture
@@ -41,7 +56,9 @@ def test_a_missing_bucket_key(case: Case, s3: tuple[str, str]) -> None:
 
 
 def test_a_bucket_that_does_not_exist(case: Case, s3: tuple[str, str]) -> None:
-    case.refused("migrate", config(case, (s3[0], "no-such-bucket-x"), an_export(s3)), "NoSuchBucket")
+    case.refused(
+        "migrate", config(case, (s3[0], "no-such-bucket-x"), an_export(s3)), "NoSuchBucket"
+    )
 
 
 def test_a_manifest_that_cannot_be_read(case: Case, s3: tuple[str, str]) -> None:
@@ -68,7 +85,9 @@ def test_an_export_older_than_the_stream(case: Case, s3: tuple[str, str]) -> Non
     case.refused("migrate", path, "before the stream of table", "take a new export")
 
 
-def test_stream_changes_from_an_export_without_a_live_table(case: Case, s3: tuple[str, str]) -> None:
+def test_stream_changes_from_an_export_without_a_live_table(
+    case: Case, s3: tuple[str, str]
+) -> None:
     path = config(case, s3, an_export(s3), stream=True, drop=("table", "tableEndpoint"))
     case.refused("migrate", path, "target.streamChanges needs source.table")
 
@@ -77,5 +96,7 @@ def test_an_export_target_path_that_holds_files(case: Case, s3: tuple[str, str])
     case.source_table()
     s3_client(s3[0]).put_object(Bucket=s3[1], Key="old/manifest-summary.json", Body=b"{}")
     target = {"type": "dynamodb-s3-export", "path": f"s3://{s3[1]}/old", **s3_section(s3[0])}
-    path = write_config(case.tmp / "config.yaml", section(case.endpoints.source, case.table), target)
+    path = write_config(
+        case.tmp / "config.yaml", section(case.endpoints.source, case.table), target
+    )
     case.refused("migrate", path, "already holds files")

@@ -57,6 +57,13 @@ def export_source(s3: str, name: str, key: str, endpoints: Endpoints, table: str
     }
 
 
+def export_target(s3: str, path: str) -> dict[str, Any]:
+    return {"type": "dynamodb-s3-export", "path": path, **s3_section(s3)}
+
+
+SUMMARY = "backups/one/manifest-summary.json"
+
+
 def test_a_table_written_as_an_export_reads_back_identical(
     endpoints: Endpoints,
     s3_endpoint: str,
@@ -70,16 +77,18 @@ def test_a_table_written_as_an_export_reads_back_identical(
     to_export = write_config(
         tmp_path / "backup.yaml",
         section(endpoints.source, table_name, scanSegments=3),
-        {"type": "dynamodb-s3-export", "path": f"s3://{name}/backups/one", **s3_section(s3_endpoint)},
+        {
+            "type": "dynamodb-s3-export",
+            "path": f"s3://{name}/backups/one",
+            **s3_section(s3_endpoint),
+        },
     )
 
     written = run_cli("migrate", "--config", str(to_export))
 
     assert written.returncode == 0, written.stderr
     client = s3_client(s3_endpoint)
-    summary = orjson.loads(
-        client.get_object(Bucket=name, Key="backups/one/manifest-summary.json")["Body"].read()
-    )
+    summary = orjson.loads(client.get_object(Bucket=name, Key=SUMMARY)["Body"].read())
     assert summary["itemCount"] == 1200 and summary["outputFormat"] == "DYNAMODB_JSON"
     manifest = client.get_object(Bucket=name, Key=summary["manifestFilesS3Key"])["Body"].read()
     assert summary["manifestFilesMd5Checksum"] == md5_base64(manifest)
@@ -94,7 +103,9 @@ def test_a_table_written_as_an_export_reads_back_identical(
 
     from_export = write_config(
         tmp_path / "restore.yaml",
-        export_source(s3_endpoint, name, "backups/one/manifest-summary.json", endpoints, table_name),
+        export_source(
+            s3_endpoint, name, "backups/one/manifest-summary.json", endpoints, table_name
+        ),
         section(endpoints.target, table_name),
     )
     restored = run_cli("migrate", "--config", str(from_export))
@@ -126,7 +137,7 @@ def test_an_export_then_the_live_tables_stream(
     to_export = write_config(
         tmp_path / "backup.yaml",
         section(endpoints.source, table_name, scanSegments=2),
-        {"type": "dynamodb-s3-export", "path": f"s3://{name}/snap", **s3_section(s3_endpoint)},
+        export_target(s3_endpoint, f"s3://{name}/snap"),
     )
     assert run_cli("migrate", "--config", str(to_export)).returncode == 0
     for n in range(0, 40, 2):  # changes after the export: only the stream has them

@@ -26,7 +26,10 @@ def key(n: int) -> dict[str, Any]:
 
 
 def change(n: int, image: dict[str, Any] | None, micros: int) -> dict[str, Any]:
-    line: dict[str, Any] = {"Metadata": {"WriteTimestampMicros": {"N": str(micros)}}, "Keys": key(n)}
+    line: dict[str, Any] = {
+        "Metadata": {"WriteTimestampMicros": {"N": str(micros)}},
+        "Keys": key(n),
+    }
     if image is not None:
         line["NewImage"] = image
     return line
@@ -52,7 +55,9 @@ def test_a_full_export_then_incremental_ones_in_order_of_their_windows(
     renamed = {**first[5], "n": {"N": "-1"}}
     second.data_file([change(n, None, 10) for n in range(10)] + [change(5, renamed, 11)], "c")
     second_key = second.finish(
-        exportType="INCREMENTAL_EXPORT", exportFromTime=start, exportToTime=start + timedelta(hours=1)
+        exportType="INCREMENTAL_EXPORT",
+        exportFromTime=start,
+        exportToTime=start + timedelta(hours=1),
     )
     third = ExportWriter(client, name, "exp", "03000000000000-cccccccc")
     back = {**first[5], "n": {"N": "42"}}
@@ -94,12 +99,16 @@ def test_killed_mid_copy_then_resumed_per_data_file(
     everything = items(24000)
     export = ExportWriter(client, name, "big", "04000000000000-dddddddd")
     for part in range(48):
-        export.data_file([{"Item": i} for i in everything[part * 500 : (part + 1) * 500]], f"p{part}")
+        export.data_file(
+            [{"Item": i} for i in everything[part * 500 : (part + 1) * 500]], f"p{part}"
+        )
     summary = export.finish(exportTime=datetime.now(UTC))
     source = export_source(s3_endpoint, name, summary, endpoints, table_name)
     del source["table"], source["tableEndpoint"]
     config = write_config(
-        tmp_path / "config.yaml", {**source, "maxMapTasks": 1}, section(endpoints.target, table_name)
+        tmp_path / "config.yaml",
+        {**source, "maxMapTasks": 1},
+        section(endpoints.target, table_name),
     )
     state = tmp_path / "run.sqlite"
     args = ["-m", "toolkit", "migrate", "--config", str(config), "--state", str(state)]
