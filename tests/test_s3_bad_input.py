@@ -100,3 +100,11 @@ def test_an_export_target_path_that_holds_files(case: Case, s3: tuple[str, str])
         case.tmp / "config.yaml", section(case.endpoints.source, case.table), target
     )
     case.refused("migrate", path, "already holds files")
+
+
+@pytest.mark.parametrize("command", ["verify", "mutate"])
+def test_verify_or_mutate_an_export_without_a_live_table(
+    case: Case, s3: tuple[str, str], command: str
+) -> None:
+    path = config(case, s3, an_export(s3), drop=("table", "tableEndpoint"))
+    case.refused(command, path, "source.table")

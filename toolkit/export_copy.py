@@ -26,7 +26,7 @@ from toolkit.export_format import (
     parse_line,
     requests_of,
 )
-from toolkit.items import apply_renames
+from toolkit.items import apply_renames, ttl_expired
 from toolkit.retry import StopRequested
 from toolkit.s3_store import Store
 from toolkit.snapshot import SnapshotProgress, SnapshotSummary
@@ -51,6 +51,7 @@ class CopyJob:
     key_names: Sequence[str]  # the source's key attributes
     renames: Mapping[str, str]
     workers: int
+    ttl_attribute: str | None = None  # the live table's: expired items are skipped, as Scan's
 
 
 @dataclass
@@ -71,7 +72,7 @@ class ExportCopier:
         total = sum(len(p.files) for p in self.job.parts)
         finished = sum(len(d) for d in done.values())
         self.progress.started(total, finished, sum(n for d in done.values() for n, _ in d.values()))
-        self._counts = [0, 0]  # items, bytes
+        self._counts = [0, 0, 0]  # items, bytes, expired
         self._lock = threading.Lock()
         try:
             for part in self.job.parts:  # in order: an incremental export after the one before
@@ -90,17 +91,17 @@ class ExportCopier:
             for p in self.job.parts
         )
         seconds = time.monotonic() - started
-        return SnapshotSummary(self._counts[0], self._counts[1], seconds, 0, complete)
+        items, size, expired = self._counts
+        return SnapshotSummary(items, size, seconds, expired, complete)
 
     def _copy_file(self, summary: ExportSummary, data_file: DataFile) -> None:
         if self.stop.is_set():
             return
         raw, docs = read_data_file(self.store, summary, data_file)
         where = self.store.url(data_file.key)
-        requests = [
-            _renamed(r, self.job.renames)
-            for r in requests_of(docs, summary.incremental, self.job.key_names, where)
-        ]
+        changes = requests_of(docs, summary.incremental, self.job.key_names, where)
+        live = [r for r in changes if not self._expired(r)]
+        requests = [_renamed(r, self.job.renames) for r in live]
         for start in range(0, len(requests), CHUNK):
             if self.stop.is_set():
                 return  # not recorded: the next run copies this file again
@@ -111,7 +112,12 @@ class ExportCopier:
         with self._lock:
             self._counts[0] += len(requests)
             self._counts[1] += len(raw)
+            self._counts[2] += len(changes) - len(live)
         self.progress.segment_done()
+
+    def _expired(self, request: dict[str, Any]) -> bool:
+        item = request.get("PutRequest", {}).get("Item")
+        return item is not None and ttl_expired(item, self.job.ttl_attribute, time.time())
 
 
 def read_data_file(

@@ -85,6 +85,7 @@ def run_export_migration(
             target.where,
             config.target.write_isolation,
         )
+        ttl = None
         if live is not None:
             ttl = ttl_attribute(live[0].control(), config.source.table, live[0].where)
             copy_ttl(control, config.target.table, ttl, renames, target.where)
@@ -96,7 +97,7 @@ def run_export_migration(
                 *(source.control(), source.streams(), config.source.table, plan, state),
                 *(source.where, options.stream_poll_seconds),
             )
-        snapshot = _copy(run, store, parts)
+        snapshot = _copy(run, store, parts, ttl)
         if plan is None or stop.is_set() or (snapshot is not None and not snapshot.complete):
             return MigrationResult(snapshot, None)
         log.info("Done loading the export. Starting to transfer changes")
@@ -197,7 +198,9 @@ def stream_plan(
     return StreamPlan(arn, resumed=recorded is not None)
 
 
-def _copy(run: _Run, store: Store, parts: list[ExportPart]) -> SnapshotSummary | None:
+def _copy(
+    run: _Run, store: Store, parts: list[ExportPart], ttl: str | None
+) -> SnapshotSummary | None:
     if run.config.target.skip_initial_snapshot_transfer:
         log.info("skipInitialSnapshotTransfer is set; the export is not loaded")
         return None
@@ -210,7 +213,8 @@ def _copy(run: _Run, store: Store, parts: list[ExportPart]) -> SnapshotSummary |
         "Loading %d export(s) from %s into %s: %d data files, %d at a time",
         *(len(parts), store.url(parts[0].summary.key), run.config.target.table, files, workers),
     )
-    job = CopyJob(parts, [k.name for k in key_schema(run.description)], run.renames, workers)
+    keys = [k.name for k in key_schema(run.description)]
+    job = CopyJob(parts, keys, run.renames, workers, ttl)
     summary = ExportCopier(job, store, run.writer(workers), run.state, run.progress, run.stop).run()
     if summary.complete:
         run.state.put("snapshot", "done")
