@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -153,3 +154,13 @@ class ExportWriter:
         if self.output_format == "ION":
             return ion_line(line)
         return orjson.dumps(line) + b"\n"
+
+
+def files_done(state: Path) -> int:
+    if not state.exists():
+        return 0
+    try:
+        with sqlite3.connect(state, timeout=1) as db:
+            return int(db.execute("SELECT COUNT(*) FROM export_files").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0  # not created yet

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import base64
 import gzip
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tests.conftest import Endpoints
-from tests.helpers import run_cli
-from tests.s3_server import s3_client, s3_section
+from tests.helpers import REPO, run_cli
+from tests.s3_server import files_done, s3_client, s3_section
 from tests.tables import create_table, load, section, table_state, write_config
 from toolkit.export_format import md5_base64
 
@@ -158,3 +162,48 @@ def test_an_export_then_the_live_tables_stream(
     )
     verified = run_cli("verify", "--config", str(config), "--both-directions")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_an_export_killed_mid_write_resumes_with_the_segments_not_uploaded(
+    endpoints: Endpoints,
+    s3_endpoint: str,
+    source_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+) -> None:
+    create_table(source_client, table_name)
+    load(endpoints.source, table_name, items(12000), ["id"])
+    name = bucket(s3_endpoint)
+    config = write_config(
+        tmp_path / "backup.yaml",
+        section(endpoints.source, table_name, scanSegments=24, maxMapTasks=1),
+        export_target(s3_endpoint, f"s3://{name}/killed"),
+    )
+    state = tmp_path / "run.sqlite"
+    args = ["-m", "toolkit", "migrate", "--config", str(config), "--state", str(state)]
+    process = subprocess.Popen([sys.executable, *args], cwd=REPO, stderr=subprocess.DEVNULL)
+    try:
+        while files_done(state) < 2:
+            assert process.poll() is None, "the export ended before it could be killed"
+            time.sleep(0.02)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert files_done(state) < 24
+
+    resumed = run_cli("migrate", "--config", str(config), "--state", str(state))
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert int(resumed.stdout.split("Snapshot done: ")[1].split(" items")[0]) < 12000
+    client = s3_client(s3_endpoint)
+    summary = orjson.loads(
+        client.get_object(Bucket=name, Key="killed/manifest-summary.json")["Body"].read()
+    )
+    manifest = client.get_object(Bucket=name, Key=summary["manifestFilesS3Key"])["Body"].read()
+    ids = []
+    for entry in (orjson.loads(line) for line in manifest.splitlines()):
+        body = client.get_object(Bucket=name, Key=entry["dataFileS3Key"])["Body"].read()
+        ids += [
+            orjson.loads(line)["Item"]["id"]["S"] for line in gzip.decompress(body).splitlines()
+        ]
+    assert summary["itemCount"] == 12000 and sorted(ids) == [f"k{n:05d}" for n in range(12000)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.conftest import Endpoints
 from tests.helpers import REPO, run_cli
-from tests.s3_server import ExportWriter, s3_client
+from tests.s3_server import ExportWriter, files_done, s3_client
 from tests.tables import create_table, load, section, table_state, write_config
 from tests.test_s3_export import bucket, export_source, items
 
@@ -135,13 +134,3 @@ def test_killed_mid_copy_then_resumed_per_data_file(
     assert copied == (48 - killed_at) * 500  # finished files were not copied again
     target = table_state(endpoints.target, table_name, ["id"])
     assert len(target) == 24000
-
-
-def files_done(state: Path) -> int:
-    if not state.exists():
-        return 0
-    try:
-        with sqlite3.connect(state, timeout=1) as db:
-            return int(db.execute("SELECT COUNT(*) FROM export_files").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0  # not created yet

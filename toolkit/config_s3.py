@@ -188,6 +188,8 @@ def _description(node: Node, table: str | None) -> dict[str, Any]:
     billing = (node.text("billingMode") or "PAY_PER_REQUEST").upper()
     if billing not in ("PAY_PER_REQUEST", "PROVISIONED"):
         node.wrong("billingMode", node.data["billingMode"], "PAY_PER_REQUEST or PROVISIONED")
+    # As DescribeTable reports it: the source's mode, for whatever copies the source's mode.
+    description["BillingModeSummary"] = {"BillingMode": billing}
     throughput = node.section("provisionedThroughput")
     if throughput is not None:
         throughput.only(("readCapacityUnits", "writeCapacityUnits"))
