@@ -63,7 +63,6 @@ def main() -> None:
         bucket = f"bench-{uuid.uuid4().hex[:8]}"
         s3_client(s3).create_bucket(Bucket=bucket)
         read = {"scanSegments": options.segments, "maxMapTasks": options.segments}
-        host, port = servers.source.rsplit(":", 1)
         configs = {
             "snapshot table → table (baseline)": (
                 section(servers.source, TABLE, **read),
