@@ -207,3 +207,38 @@ def test_an_export_killed_mid_write_resumes_with_the_segments_not_uploaded(
             orjson.loads(line)["Item"]["id"]["S"] for line in gzip.decompress(body).splitlines()
         ]
     assert summary["itemCount"] == 12000 and sorted(ids) == [f"k{n:05d}" for n in range(12000)]
+
+
+def test_renames_apply_to_the_items_of_an_export(
+    endpoints: Endpoints,
+    s3_endpoint: str,
+    source_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+) -> None:
+    create_table(source_client, table_name)
+    load(endpoints.source, table_name, items(50), ["id"])
+    name = bucket(s3_endpoint)
+    renames = [{"from": "n", "to": "number"}]
+    to_export = write_config(
+        tmp_path / "backup.yaml",
+        section(endpoints.source, table_name),
+        export_target(s3_endpoint, f"s3://{name}/renamed"),
+        renames=renames,
+    )
+    assert run_cli("migrate", "--config", str(to_export)).returncode == 0
+    # Read back as it is: its items carry the new name already.
+    from_export = write_config(
+        tmp_path / "restore.yaml",
+        export_source(s3_endpoint, name, "renamed/manifest-summary.json", endpoints, table_name),
+        section(endpoints.target, table_name),
+        renames=renames,
+    )
+
+    restored = run_cli("migrate", "--config", str(from_export))
+
+    assert restored.returncode == 0, restored.stderr
+    target = table_state(endpoints.target, table_name, ["id"])
+    assert len(target) == 50 and all("number" in i and "n" not in i for i in target.values())
+    verified = run_cli("verify", "--config", str(from_export), "--both-directions")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -68,9 +68,9 @@ def run_export_migration(
     state = RunState(options.state_path)
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
-        state.claim(
-            "source export", parts[0].summary.export_arn, "use another --state for another export"
-        )
+        # Exports added to a finished load would undo newer changes: a new list, a new state.
+        exports = " ".join(p.summary.export_arn for p in parts)
+        state.claim("source exports", exports, "use another --state for other exports")
         state.claim("target table", config.target.table, "use another --state for another table")
         plan = None
         if config.target.stream_changes:

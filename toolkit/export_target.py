@@ -37,13 +37,14 @@ from toolkit.dataplane import DataPlane
 from toolkit.errors import UserError
 from toolkit.estimate import default_segments, read_budget
 from toolkit.export_format import DataFile, files_manifest, item_line, md5_base64, show_time
-from toolkit.items import ttl_expired
+from toolkit.items import apply_renames, ttl_expired
 from toolkit.migrate import MigrateOptions, MigrationResult
 from toolkit.retry import RetryPolicy, StopRequested, call_with_retries, stoppable
 from toolkit.s3_store import LocalStore, Store, s3_store
 from toolkit.schema import describe_source, ttl_attribute
 from toolkit.snapshot import SnapshotProgress, SnapshotSummary
 from toolkit.state import RunState
+from toolkit.table_schema import create_table_request
 from toolkit.throughput import CapacityBudget
 from toolkit.workers import wait_for_workers
 
@@ -86,8 +87,10 @@ def run_export_target(
             return MigrationResult(None, None)
         export = _begin(state, store, target)
         workers = min(config.source.max_map_tasks or segments, segments)
+        renames = {r.source_name: r.target_name for r in config.renames}
         writer = _SegmentWriter(
             export,
+            renames,
             source.data_plane(workers),
             config.source.table,
             segments,
@@ -104,7 +107,7 @@ def run_export_target(
         )
         summary = writer.run(workers)
         if summary.complete:
-            _finish(export, state, description, segments)
+            _finish(export, state, renamed_description(description, renames))
             state.put("snapshot", "done")
             log.info(
                 "Done: the export's summary is %s", store.url(export.key("manifest-summary.json"))
@@ -143,6 +146,7 @@ def _begin(state: RunState, store: Store, target: ExportTarget) -> _Export:
 @dataclass
 class _SegmentWriter:
     export: _Export
+    renames: dict[str, str]
     plane: DataPlane
     table: str
     segments: int
@@ -201,7 +205,7 @@ class _SegmentWriter:
                 page = answer.body.get("Items", [])
                 live = [i for i in page if not ttl_expired(i, self.ttl, now)]
                 for item in live:
-                    out.write(item_line(item))
+                    out.write(item_line(apply_renames(item, self.renames)))
                 items, size = items + len(live), size + answer.size
                 with self._lock:
                     self._totals[0] += len(live)
@@ -227,7 +231,15 @@ class _SegmentWriter:
         return answer
 
 
-def _finish(export: _Export, state: RunState, description: dict[str, Any], segments: int) -> None:
+def renamed_description(description: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    """The key schema and attribute definitions as the export's items name them."""
+    request = create_table_request(
+        description, description["TableName"], "PAY_PER_REQUEST", renames
+    )
+    return {**description, **{k: request[k] for k in ("KeySchema", "AttributeDefinitions")}}
+
+
+def _finish(export: _Export, state: RunState, description: dict[str, Any]) -> None:
     done = state.export_files_done(export.export_id)
     files = [
         DataFile(export.named(name), items, detail["md5"], detail["etag"] or None)
