@@ -139,13 +139,17 @@ def test_a_gap_between_exports_is_refused() -> None:
         order_exports([full, incremental("late", 2, 3)])
     with pytest.raises(UserError, match="exactly one FULL export"):
         order_exports([incremental("only", 0, 1)])
+    untimed = parse_summary(summary("untimed", exportTime=None), "untimed")
+    assert order_exports([untimed]) == [untimed]  # as the Scylla Migrator's writer makes them
+    with pytest.raises(UserError, match="has no exportTime"):
+        order_exports([untimed, incremental("next", 0, 1)])
 
 
 @pytest.mark.parametrize(
     ("raw", "phrase"),
     [
         (b"[1]", "is not a JSON object"),
-        (summary(exportTime=None), "has no exportTime"),
+        (summary(exportType="INCREMENTAL_EXPORT"), "has no exportFromTime"),
         (summary(outputFormat="CSV"), "is not DYNAMODB_JSON or ION"),
         (summary(manifestFilesS3Key=None), "has no manifestFilesS3Key"),
         (summary(exportTime="yesterday"), "is not a time"),

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import Endpoints
 from tests.s3_server import ExportWriter, s3_client, s3_section
-from tests.tables import section, write_config
+from tests.tables import create_table, section, write_config
 from tests.test_bad_input import Case
 from tests.test_s3_export import bucket, export_source, items
 
@@ -108,3 +108,20 @@ def test_verify_or_mutate_an_export_without_a_live_table(
 ) -> None:
     path = config(case, s3, an_export(s3), drop=("table", "tableEndpoint"))
     case.refused(command, path, "source.table")
+
+
+def test_a_damaged_data_file(case: Case, s3: tuple[str, str]) -> None:
+    case.source_table()
+    key = an_export(s3)
+    client = s3_client(s3[0])
+    data = "exp/AWSDynamoDB/05000000000000-eeeeeeee/data/part.json.gz"
+    body = client.get_object(Bucket=s3[1], Key=data)["Body"].read()
+    client.put_object(Bucket=s3[1], Key=data, Body=body[:-4] + b"\0\0\0\0")
+    case.refused("migrate", config(case, s3, key), "does not match its MD5 checksum", data)
+
+
+def test_an_export_whose_key_schema_differs_from_the_live_tables(
+    case: Case, s3: tuple[str, str]
+) -> None:
+    create_table(case.source, case.table, keys=(("id", "N"),))
+    case.refused("migrate", config(case, s3, an_export(s3)), "has key schema [id (N, HASH)]")

@@ -242,3 +242,47 @@ def test_renames_apply_to_the_items_of_an_export(
     assert len(target) == 50 and all("number" in i and "n" not in i for i in target.values())
     verified = run_cli("verify", "--config", str(from_export), "--both-directions")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_an_export_to_a_local_folder_in_the_scylla_migrators_layout(
+    endpoints: Endpoints,
+    s3_endpoint: str,
+    source_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+) -> None:
+    create_table(source_client, table_name)
+    load(endpoints.source, table_name, items(200), ["id"])
+    folder = tmp_path / "exports" / "basic"
+    to_folder = write_config(
+        tmp_path / "backup.yaml",
+        section(endpoints.source, table_name, scanSegments=2),
+        {"type": "dynamodb-s3-export", "path": str(folder)},
+    )
+
+    written = run_cli("migrate", "--config", str(to_folder))
+
+    assert written.returncode == 0, written.stderr
+    summary = orjson.loads((folder / "manifest-summary.json").read_bytes())
+    # As the Migrator writes it: no bucket, keys relative to the folder, the key schema.
+    assert "s3Bucket" not in summary and summary["manifestFilesS3Key"] == "manifest-files.json"
+    assert summary["tableKeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    files = [orjson.loads(line) for line in (folder / "manifest-files.json").read_bytes().split()]
+    assert sorted(f["dataFileS3Key"] for f in files) == ["data/00000.json.gz", "data/00001.json.gz"]
+    # The folder copied into a bucket as it is reads back as an export source.
+    name, client = bucket(s3_endpoint), s3_client(s3_endpoint)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            key = f"copied/{path.relative_to(folder)}"
+            client.put_object(Bucket=name, Key=key, Body=path.read_bytes())
+    from_export = write_config(
+        tmp_path / "restore.yaml",
+        export_source(s3_endpoint, name, "copied/manifest-summary.json", endpoints, table_name),
+        section(endpoints.target, table_name),
+    )
+
+    restored = run_cli("migrate", "--config", str(from_export))
+
+    assert restored.returncode == 0, restored.stderr
+    verified = run_cli("verify", "--config", str(from_export), "--both-directions")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -65,11 +65,9 @@ class ExportSummary:
     table_key_schema: tuple[tuple[str, str], ...] | None  # the Migrator's tableKeySchema
 
     @property
-    def covered_until(self) -> datetime:
-        """The time up to which the export holds every change."""
-        until = self.to_time if self.incremental else self.export_time
-        assert until is not None  # checked by parse_summary
-        return until
+    def covered_until(self) -> datetime | None:
+        """The time up to which the export holds every change (None: it does not say)."""
+        return self.to_time if self.incremental else self.export_time
 
 
 @dataclass(frozen=True)
@@ -80,26 +78,29 @@ class DataFile:
     etag: str | None
 
 
-def parse_summary(raw: bytes, key: str) -> ExportSummary:
-    doc = _json_object(raw, key)
+def parse_summary(raw: bytes, key: str, where: str | None = None) -> ExportSummary:
+    """The summary read from ``key`` (``where`` names it in messages, e.g. as s3://...)."""
+    where = where or key
+    doc = _json_object(raw, where)
     incremental = str(doc.get("exportType") or "FULL_EXPORT") == "INCREMENTAL_EXPORT"
     spec = doc.get("incrementalExportSpecification") or {}
     times = {
-        name: _time(doc.get(name, spec.get(name)), name, key)
+        name: _time(doc.get(name, spec.get(name)), name, where)
         for name in ("exportTime", "exportFromTime", "exportToTime")
     }
-    needed = ("exportFromTime", "exportToTime") if incremental else ("exportTime",)
+    # The Scylla Migrator's writer gives no exportTime: a full export may lack it.
+    needed = ("exportFromTime", "exportToTime") if incremental else ()
     for name in needed:
         if times[name] is None:
-            raise ExportFormatError(f"{key} has no {name}; is it a DynamoDB export's summary?")
+            raise ExportFormatError(f"{where} has no {name}; is it a DynamoDB export's summary?")
     output_format = str(doc.get("outputFormat") or "DYNAMODB_JSON")
     if output_format not in FORMATS:
         raise ExportFormatError(
-            f"{key}: outputFormat {output_format!r} is not {' or '.join(FORMATS)}"
+            f"{where}: outputFormat {output_format!r} is not {' or '.join(FORMATS)}"
         )
     files = doc.get("manifestFilesS3Key")
     if not isinstance(files, str) or not files:
-        raise ExportFormatError(f"{key} has no manifestFilesS3Key; is it manifest-summary.json?")
+        raise ExportFormatError(f"{where} has no manifestFilesS3Key; is it manifest-summary.json?")
     return ExportSummary(
         key=key,
         export_arn=str(doc.get("exportArn") or key),
@@ -209,10 +210,16 @@ def order_exports(summaries: Sequence[ExportSummary]) -> list[ExportSummary]:
         )
     ordered = full + sorted((s for s in summaries if s.incremental), key=_window)
     for before, after in itertools.pairwise(ordered):
-        if after.from_time is not None and after.from_time > before.covered_until:
+        until = before.covered_until
+        if until is None:
+            raise UserError(
+                f"the export {before.key} has no exportTime, so no incremental export can be "
+                "known to follow it; apply incremental exports on top of a DynamoDB full export"
+            )
+        if after.from_time is not None and after.from_time > until:
             raise UserError(
                 f"the export {after.key} starts at {_show(after.from_time)}, after "
-                f"{before.key} ends at {_show(before.covered_until)}: the changes in between "
+                f"{before.key} ends at {_show(until)}: the changes in between "
                 "are in neither; add the export that covers them"
             )
     return ordered

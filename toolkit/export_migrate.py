@@ -111,8 +111,7 @@ def load_exports(store: Store, export: ExportSource) -> list[ExportPart]:
     parts: dict[str, ExportPart] = {}
     for key in export.manifest_keys:
         raw = _read(store, key, "manifest")
-        summary = parse_summary(raw, store.url(key))
-        summary = replace(summary, key=key)
+        summary = parse_summary(raw, key, store.url(key))
         doc = orjson.loads(raw)
         files_raw = _read(store, summary.files_key, "file manifest")
         check_checksum(
@@ -160,7 +159,7 @@ def check_first_item(store: Store, parts: list[ExportPart], description: dict[st
 def stream_plan(
     live: dict[str, Any],
     state: RunState,
-    covered_until: datetime,
+    covered_until: datetime | None,
     streams: DynamoDBStreamsClient,
     where: str,
 ) -> StreamPlan:
@@ -178,6 +177,12 @@ def stream_plan(
         raise UserError(
             f"the state file {state.path} follows stream {recorded}, but table {table} now has "
             f"stream {arn}; start a new migration with a new --state"
+        )
+    if covered_until is None:
+        raise UserError(
+            "the export does not say when it was taken (no exportTime in its summary), so "
+            "whether the stream holds every change since cannot be told; streamChanges needs "
+            "an export made by DynamoDB's Export to S3"
         )
     with translated("DescribeStream", where):
         created = streams.describe_stream(StreamArn=arn, Limit=1)["StreamDescription"].get(
