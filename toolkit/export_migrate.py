@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from toolkit.config import SourceConfig
 from toolkit.config_s3 import ExportSource
 from toolkit.connections import Connection, connect
 from toolkit.errors import UserError
@@ -32,15 +33,22 @@ from toolkit.export_format import (
     parse_summary,
     show_time,
 )
-from toolkit.migrate import MigrateOptions, MigrationResult, _replay, _Run
+from toolkit.migrate import (
+    MigrateOptions,
+    MigrationResult,
+    _enable,
+    _prepare_target,
+    _replay,
+    _Run,
+)
 from toolkit.replay import ReplayStatus
 from toolkit.retry import stoppable
 from toolkit.s3_store import Store, s3_store
-from toolkit.schema import copy_ttl, describe_source, ensure_target, ttl_attribute
+from toolkit.schema import describe_source, ensure_target
 from toolkit.service_errors import translated
 from toolkit.snapshot import SnapshotProgress, SnapshotSummary
 from toolkit.state import RunState
-from toolkit.stream_setup import RETENTION_HOURS, USABLE_VIEWS, StreamPlan, enable_stream
+from toolkit.stream_setup import RETENTION_HOURS, USABLE_VIEWS, StreamPlan
 from toolkit.table_schema import key_schema, show
 
 if TYPE_CHECKING:
@@ -58,45 +66,19 @@ def run_export_migration(
     store = s3_store("source", config.source, export.s3, export.bucket)
     parts = load_exports(store, export)
     description = dict(export.description)
-    live = (
-        _live_table(config.source.table, config.source, description)
-        if config.source.table
-        else None
-    )
+    live = _live_table(config.source, description) if config.source.table else None
     check_first_item(store, parts, description)
     target = connect("target", config.target)
     state = RunState(options.state_path)
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
-        # Exports added to a finished load would undo newer changes: a new list, a new state.
-        exports = " ".join(p.summary.export_arn for p in parts)
-        state.claim("source exports", exports, "use another --state for other exports")
-        state.claim("target table", config.target.table, "use another --state for another table")
-        plan = None
-        if config.target.stream_changes:
-            assert live is not None  # checked by the config
-            plan = stream_plan(
-                live[1], state, parts[-1].summary.covered_until, live[0].streams(), live[0].where
-            )
-        renames = {r.source_name: r.target_name for r in config.renames}
-        control = target.control()
-        ensure_target(
-            *(description, control, config.target.table, config.target.billing_mode, renames),
-            target.where,
-            config.target.write_isolation,
-        )
-        ttl = None
-        if live is not None:
-            ttl = ttl_attribute(live[0].control(), config.source.table, live[0].where)
-            copy_ttl(control, config.target.table, ttl, renames, target.where)
         # Without a live table, the run never reads a source table: the target stands in.
-        run = _Run(options, live[0] if live else target, target, description, state, progress, stop)
+        source = live[0] if live else target
+        run = _Run(options, source, target, description, state, progress, stop)
+        plan = _claim_and_plan(run, parts, live[1] if live else None)
+        ttl = _prepare_target(run) if live else _create_target(run)
         if plan is not None:
-            source = run.source
-            enable_stream(
-                *(source.control(), source.streams(), config.source.table, plan, state),
-                *(source.where, options.stream_poll_seconds),
-            )
+            _enable(run, plan)
         snapshot = _copy(run, store, parts, ttl)
         if plan is None or stop.is_set() or (snapshot is not None and not snapshot.complete):
             return MigrationResult(snapshot, None)
@@ -104,6 +86,32 @@ def run_export_migration(
         return MigrationResult(snapshot, _replay(run, status))
     finally:
         state.close()
+
+
+def _claim_and_plan(
+    run: _Run, parts: list[ExportPart], live: dict[str, Any] | None
+) -> StreamPlan | None:
+    # Exports added to a finished load would undo newer changes: a new list, a new state.
+    exports = " ".join(p.summary.export_arn for p in parts)
+    run.state.claim("source exports", exports, "use another --state for other exports")
+    hint = "use another --state for another table"
+    run.state.claim("target table", run.config.target.table, hint)
+    if not run.config.target.stream_changes:
+        return None
+    assert live is not None  # checked by the config
+    until = parts[-1].summary.covered_until
+    return stream_plan(live, run.state, until, run.source.streams(), run.source.where)
+
+
+def _create_target(run: _Run) -> str | None:
+    """Create or check the target table; no live table, so no TTL attribute to copy."""
+    target = run.config.target
+    ensure_target(
+        *(run.description, run.target.control(), target.table, target.billing_mode, run.renames),
+        run.target.where,
+        target.write_isolation,
+    )
+    return None
 
 
 def load_exports(store: Store, export: ExportSource) -> list[ExportPart]:
@@ -227,8 +235,10 @@ def _copy(
 
 
 def _live_table(
-    table: str, section: Any, description: dict[str, Any]
+    section: SourceConfig, description: dict[str, Any]
 ) -> tuple[Connection, dict[str, Any]]:
+    """The live table the export came from: its connection and description, keys checked."""
+    table = section.table
     source = connect("source", section)
     live = describe_source(source.control(), table, source.where)
     if key_schema(live) != key_schema(description):
