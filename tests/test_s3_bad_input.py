@@ -125,3 +125,11 @@ def test_an_export_whose_key_schema_differs_from_the_live_tables(
 ) -> None:
     create_table(case.source, case.table, keys=(("id", "N"),))
     case.refused("migrate", config(case, s3, an_export(s3)), "has key schema [id (N, HASH)]")
+
+
+def test_verify_of_an_export_target(case: Case, s3: tuple[str, str]) -> None:
+    case.source_table()
+    target = {"type": "dynamodb-s3-export", "path": f"s3://{s3[1]}/v", **s3_section(s3[0])}
+    source = section(case.endpoints.source, case.table)
+    path = write_config(case.tmp / "config.yaml", source, target)
+    case.refused("verify", path, "verify compares two tables")
