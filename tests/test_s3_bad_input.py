@@ -133,3 +133,22 @@ def test_verify_of_an_export_target(case: Case, s3: tuple[str, str]) -> None:
     source = section(case.endpoints.source, case.table)
     path = write_config(case.tmp / "config.yaml", source, target)
     case.refused("verify", path, "verify compares two tables")
+
+
+def test_a_data_file_with_fewer_items_than_its_manifest_says(
+    case: Case, s3: tuple[str, str]
+) -> None:
+    case.source_table()
+    key = an_export(s3)
+    client = s3_client(s3[0])
+    folder = key.rpartition("/")[0]
+    for name in ("manifest-files.json", "manifest-summary.json"):
+        body = client.get_object(Bucket=s3[1], Key=f"{folder}/{name}")["Body"].read()
+        body = body.replace(b'"itemCount":3', b'"itemCount":4')
+        client.put_object(Bucket=s3[1], Key=f"{folder}/{name}", Body=body)
+
+    result = case.run("migrate", config(case, s3, key))
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert "holds 3 lines, but manifest-files.json says 4" in line

@@ -1,18 +1,20 @@
 """Copy a DynamoDB export's data files from S3 into the target, in parallel, resumable.
 
-Each worker owns one data file at a time: it is read, its checksum and item count
-checked, its lines turned into BatchWriteItem requests and written; only once
-every write was acknowledged is the file recorded as done in the state. A restart
+Each worker owns one data file at a time: it is read and its checksum checked, its
+lines are turned into BatchWriteItem requests and written a chunk at a time (the
+item count is checked at its end); only once every write was acknowledged is the
+file recorded as done in the state. A restart
 copies the unfinished files again, whole (full-image puts and deletes make that safe).
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import threading
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -97,22 +99,32 @@ class ExportCopier:
     def _copy_file(self, summary: ExportSummary, data_file: DataFile) -> None:
         if self.stop.is_set():
             return
-        raw, docs = read_data_file(self.store, summary, data_file)
         where = self.store.url(data_file.key)
-        changes = requests_of(docs, summary.incremental, self.job.key_names, where)
-        live = [r for r in changes if not self._expired(r)]
-        requests = [_renamed(r, self.job.renames) for r in live]
-        for start in range(0, len(requests), CHUNK):
-            if self.stop.is_set():
-                return  # not recorded: the next run copies this file again
-            chunk = requests[start : start + CHUNK]
-            self.writer.write(chunk)
-            self.progress.page_copied(len(chunk))
-        self.state.export_file_done(summary.export_arn, data_file.key, len(requests))
+        raw = fetch(self.store, data_file)
+        lines = written = expired = 0
+        for docs in doc_batches(raw, summary, where):
+            lines += len(docs)
+            changes = requests_of(docs, summary.incremental, self.job.key_names, where)
+            live = [_renamed(r, self.job.renames) for r in changes if not self._expired(r)]
+            for start in range(0, len(live), CHUNK):
+                if self.stop.is_set():
+                    return  # not recorded: the next run copies this file again
+                chunk = live[start : start + CHUNK]
+                self.writer.write(chunk)
+                self.progress.page_copied(len(chunk))
+            written, expired = written + len(live), expired + len(changes) - len(live)
+        # Checked at the end, the file being read as it is written; a file whose count is
+        # off is not recorded as done, so the run stops and a rerun meets it again.
+        if data_file.item_count is not None and lines != data_file.item_count:
+            raise ExportFormatError(
+                f"the data file {where} holds {lines} lines, but manifest-files.json "
+                f"says {data_file.item_count}: the export is damaged"
+            )
+        self.state.export_file_done(summary.export_arn, data_file.key, written)
         with self._lock:
-            self._counts[0] += len(requests)
+            self._counts[0] += written
             self._counts[1] += len(raw)
-            self._counts[2] += len(changes) - len(live)
+            self._counts[2] += expired
         self.progress.segment_done()
 
     def _expired(self, request: dict[str, Any]) -> bool:
@@ -120,36 +132,47 @@ class ExportCopier:
         return item is not None and ttl_expired(item, self.job.ttl_attribute, time.time())
 
 
-def read_data_file(
-    store: Store, summary: ExportSummary, data_file: DataFile
-) -> tuple[bytes, list[dict[str, Any]]]:
-    """A data file's bytes and lines, checked against its checksum and item count."""
-    where = store.url(data_file.key)
+def fetch(store: Store, data_file: DataFile) -> bytes:
+    """A data file as stored (gzipped), checked against its checksum before any use."""
     raw = store.get(data_file.key)
-    check_checksum(raw, data_file.md5, f"the data file {where}")
-    lines = [line for line in _gunzip(raw, where).splitlines() if line.strip()]
-    if data_file.item_count is not None and len(lines) != data_file.item_count:
-        raise ExportFormatError(
-            f"the data file {where} holds {len(lines)} lines, but manifest-files.json "
-            f"says {data_file.item_count}: the export is damaged"
-        )
-    return raw, [parse_line(line, summary.output_format, where) for line in lines]
+    check_checksum(raw, data_file.md5, f"the data file {store.url(data_file.key)}")
+    return raw
+
+
+def doc_batches(raw: bytes, summary: ExportSummary, where: str) -> Iterator[list[dict[str, Any]]]:
+    """A data file's lines, parsed, CHUNK at a time: memory stays bounded by the chunk.
+
+    An incremental file comes whole, as one batch: it keeps one change per key.
+    """
+    batch: list[dict[str, Any]] = []
+    for line in _lines(raw, where):
+        batch.append(parse_line(line, summary.output_format, where))
+        if len(batch) >= CHUNK and not summary.incremental:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def first_item(store: Store, summary: ExportSummary, data_file: DataFile) -> dict[str, Any] | None:
     """The first item (or changed key) of a data file, None when it is empty."""
-    _, docs = read_data_file(store, summary, data_file)
-    if not docs:
-        return None
-    item = docs[0].get("Keys" if summary.incremental else "Item")
-    return item if isinstance(item, dict) else {}
+    where = store.url(data_file.key)
+    for line in _lines(fetch(store, data_file), where):
+        item = parse_line(line, summary.output_format, where).get(
+            "Keys" if summary.incremental else "Item"
+        )
+        return item if isinstance(item, dict) else {}
+    return None
 
 
-def _gunzip(raw: bytes, where: str) -> bytes:
+def _lines(raw: bytes, where: str) -> Iterator[bytes]:
     if not raw:
-        return b""  # DynamoDB writes an empty file for an empty partition
+        return  # DynamoDB writes an empty file for an empty partition
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as text:
+            for line in text:
+                if line.strip():
+                    yield line
     except (OSError, EOFError, zlib.error) as error:
         raise TerminalError(f"the data file {where} is not gzip ({error})") from None
 
