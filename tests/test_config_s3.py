@@ -84,6 +84,7 @@ def without(data: dict[str, Any], path: str) -> dict[str, Any]:
         (lambda s: {**s, "usePathStyleAccess": "yes"}, "usePathStyleAccess must be true or false"),
         (lambda s: {**s, "tableEndpoint": {"host": "h"}}, "tableEndpoint is set without table"),
         (lambda s: {**s, "manifestkey": "x"}, "did you mean manifestKey?"),
+        (lambda s: {**s, "caBundle": "/no/such.pem"}, "source.caBundle cannot be read"),
         (
             lambda s: without(s, "tableDescription.keySchema"),
             "source.tableDescription.keySchema is missing",
@@ -106,6 +107,7 @@ def test_a_bad_source_key_is_one_line(change: Any, phrase: str) -> None:
         ({**MIGRATOR_TARGET, "streamChanges": True}, "cannot be true on a dynamodb-s3-export"),
         ({**MIGRATOR_TARGET, "path": "hdfs://x/y"}, "s3://bucket/prefix or a local folder"),
         ({**MIGRATOR_TARGET, "table": "x"}, "unknown key target.table"),
+        ({**MIGRATOR_TARGET, "caBundle": "/no/such.pem"}, "target.caBundle cannot be read"),
     ],
 )
 def test_a_bad_target_key_is_one_line(target: dict[str, Any], phrase: str) -> None:

@@ -29,10 +29,10 @@ _ATTRIBUTE_TYPES = ("S", "N", "B")
 _KEY_TYPES = ("HASH", "RANGE")
 _SOURCE_KEYS = (
     *("type", "bucket", "manifestKey", "tableDescription", "usePathStyleAccess"),
-    *("region", "endpoint", "credentials", "table", "tableEndpoint", "maxMapTasks"),
+    *("region", "endpoint", "credentials", "table", "tableEndpoint", "maxMapTasks", "caBundle"),
 )
 _TARGET_KEYS = (
-    *("type", "path", "region", "endpoint", "credentials", "usePathStyleAccess"),
+    *("type", "path", "region", "endpoint", "credentials", "usePathStyleAccess", "caBundle"),
     "streamChanges",
 )
 _DESCRIPTION_KEYS = ("attributeDefinitions", "keySchema", "billingMode", "provisionedThroughput")
@@ -66,7 +66,7 @@ def is_export(node: Node) -> bool:
 
 
 def export_source(node: Node) -> SourceConfig:
-    from toolkit.config import SourceConfig, _credentials
+    from toolkit.config import SourceConfig, _ca_bundle, _credentials
 
     node.only(_SOURCE_KEYS)
     bucket = _bucket(node, "bucket", node.text("bucket"))
@@ -91,13 +91,13 @@ def export_source(node: Node) -> SourceConfig:
         read_throughput=None,
         throughput_read_percent=None,
         max_map_tasks=node.integer("maxMapTasks"),
-        ca_bundle=None,
+        ca_bundle=_ca_bundle(node),  # for S3's https endpoint, and the live table's
         s3_export=source,
     )
 
 
 def export_target(node: Node) -> TargetConfig:
-    from toolkit.config import TargetConfig, _credentials
+    from toolkit.config import TargetConfig, _ca_bundle, _credentials
 
     node.only(_TARGET_KEYS)
     if node.flag("streamChanges", False):
@@ -119,7 +119,7 @@ def export_target(node: Node) -> TargetConfig:
         billing_mode="PAY_PER_REQUEST",
         batch_size=25,
         remove_consumed_capacity=False,
-        ca_bundle=None,
+        ca_bundle=_ca_bundle(node),
         nodes=None,
         write_isolation=None,
         s3_export=ExportTarget(bucket, prefix, _access(node)),

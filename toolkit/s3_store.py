@@ -125,6 +125,7 @@ def s3_store(
             connect_timeout=5,
             s3={"addressing_style": style},
         ),
+        verify=str(section.ca_bundle) if section.ca_bundle else None,
     )
     where = f"{role} S3 {access.endpoint.url if access.endpoint else connection.region}"
     return S3Store(client, bucket, where)
