@@ -3,8 +3,8 @@
 Each worker owns one data file at a time: it is read and its checksum checked, its
 lines are turned into BatchWriteItem requests and written a chunk at a time (the
 item count is checked at its end); only once every write was acknowledged is the
-file recorded as done in the state. A restart
-copies the unfinished files again, whole (full-image puts and deletes make that safe).
+file recorded as done in the state. A restart copies the unfinished files again,
+whole (full-image puts and deletes make that safe).
 """
 
 from __future__ import annotations
