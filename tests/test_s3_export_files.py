@@ -59,7 +59,7 @@ def test_a_full_export_then_incremental_ones_in_order_of_their_windows(
         exportFromTime=start,
         exportToTime=start + timedelta(hours=1),
     )
-    third = ExportWriter(client, name, "exp", "03000000000000-cccccccc")
+    third = ExportWriter(client, name, "exp", "03000000000000-cccccccc", output_format="ION")
     back = {**first[5], "n": {"N": "42"}}
     third.data_file([change(5, back, 20), change(200, {**key(200), "x": {"S": "new"}}, 21)], "d")
     third_key = third.finish(
