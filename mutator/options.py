@@ -57,6 +57,11 @@ def source_section(
             )
     if config_path is not None:
         base = load_config(config_path).source
+        if not (table or base.table):  # an S3 export source without its live table
+            raise UserError(
+                "source.table names no table to write to; set it (with type "
+                "dynamodb-s3-export: the live table, and tableEndpoint), or give --table"
+            )
         return dataclasses.replace(
             base,
             table=check_table_name(table) if table else base.table,

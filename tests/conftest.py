@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 
 from tests.helpers import CACHE_DIR, free_port
 from tests.refusals import Case
+from tests.s3_server import s3_server
 from tests.tables import low_client
 from toolkit.local import servers
 
@@ -84,3 +85,10 @@ def case(
 ) -> Case:
     """A command refused by the real CLI must leave both servers as they were."""
     return Case(endpoints, source_client, target_client, table_name, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 and a free port: a real S3 API for the export paths."""
+    with s3_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.config_alternator import (
     ALTERNATOR_MAX_BATCH,
@@ -25,7 +26,11 @@ from toolkit.config_alternator import (
 )
 from toolkit.config_endpoint import Endpoint, read_endpoint
 from toolkit.config_reader import Node, read_yaml, show
+from toolkit.config_s3 import check_pair, export_source, export_target, is_export
 from toolkit.errors import UserError
+
+if TYPE_CHECKING:
+    from toolkit.config_s3 import ExportSource, ExportTarget
 
 __all__ = ["ALTERNATOR_MAX_BATCH", "DYNAMODB_MAX_BATCH", "Endpoint", "NodeDiscovery"]
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
@@ -67,6 +72,7 @@ class SourceConfig:
     throughput_read_percent: float | None
     max_map_tasks: int | None
     ca_bundle: Path | None  # the CA certificates to trust on an https endpoint
+    s3_export: ExportSource | None = None  # type dynamodb-s3-export: the export to read
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class TargetConfig:
     ca_bundle: Path | None
     nodes: NodeDiscovery | None  # alternator: spread requests over the live nodes
     write_isolation: str | None  # alternator: tag a table the toolkit creates
+    s3_export: ExportTarget | None = None  # type dynamodb-s3-export: where to write
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,8 @@ def _stream_changes(node: Node) -> bool:
 
 
 def _source(node: Node) -> SourceConfig:
+    if is_export(node):
+        return export_source(node)
     fix = "write type: dynamodb (the toolkit copies a live DynamoDB table)"
     kind = _type(node, {"dynamodb": "dynamodb", "dynamo": "dynamodb"}, fix)
     node.only((*_COMMON, *_READ_KEYS, "alternator"))
@@ -220,6 +229,8 @@ def _source(node: Node) -> SourceConfig:
 
 
 def _target(node: Node) -> TargetConfig:
+    if is_export(node):
+        return export_target(node)
     kinds = {"dynamodb": "dynamodb", "dynamo": "dynamodb", "alternator": "alternator"}
     kind = _type(node, kinds, "write type: dynamodb or type: alternator")
     alternator = kind == "alternator"
@@ -327,6 +338,7 @@ def parse_config(data: object, origin: str = "config") -> MigrationConfig:
     source = root.needed("source", "add a source section with type and table")
     target = root.needed("target", "add a target section with type and table")
     config = MigrationConfig(_source(source), _target(target), _renames(root), None, ())
+    check_pair(root, config.source, config.target)
     _top_level_extras(root)
     return dataclasses.replace(config, notes=tuple(root.notes))
 

@@ -87,6 +87,15 @@ def run_migration(
     stop: threading.Event,
 ) -> MigrationResult:
     config = options.config
+    # Imported here: only runs with an S3 export load boto3's S3 (and they import this module).
+    if config.source.s3_export is not None:
+        from toolkit.export_migrate import run_export_migration
+
+        return run_export_migration(options, progress, status, stop)
+    if config.target.s3_export is not None:
+        from toolkit.export_target import run_export_target
+
+        return run_export_target(options, progress, stop)
     source, target = connect("source", config.source), connect("target", config.target)
     description = describe_source(source.control(), config.source.table, source.where)
     ttl = ttl_attribute(source.control(), config.source.table, source.where)

@@ -32,6 +32,11 @@ def describe(client: DynamoDBClient, table: str, where: str) -> dict[str, Any] |
 
 
 def describe_source(client: DynamoDBClient, table: str, where: str) -> dict[str, Any]:
+    if not table:  # an S3 export source names no table unless it is given one
+        raise UserError(
+            "this needs a live source table, and source.table names none; with type "
+            "dynamodb-s3-export, set table (and tableEndpoint) to the table the export came from"
+        )
     description = describe(client, table, where)
     if description is None:
         raise UserError(f"source table {table} does not exist on {where}; check source.table")

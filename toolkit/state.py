@@ -36,6 +36,13 @@ CREATE TABLE IF NOT EXISTS shards (
     finished INTEGER NOT NULL DEFAULT 0,
     at_enabling INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS export_files (
+    export TEXT NOT NULL,
+    file_key TEXT NOT NULL,
+    items INTEGER NOT NULL DEFAULT 0,
+    detail BLOB,
+    PRIMARY KEY (export, file_key)
+);
 """
 
 
@@ -148,6 +155,28 @@ class RunState:
                 "UPDATE shards SET sequence = COALESCE(?, sequence), records = records + ?, "
                 "finished = ? WHERE shard_id = ?",
                 (sequence, records, int(finished), shard_id),
+            )
+
+    # Data files of S3 exports that are finished: read into the target, or written. A
+    # row is added only once every write of the file was acknowledged (or the file was
+    # uploaded), so a restart copies each unfinished file again, whole.
+
+    def export_files_done(self, export: str) -> dict[str, tuple[int, Any]]:
+        """file key -> (items, detail) of the export's finished files."""
+        with self._mutex:
+            rows = self._db.execute(
+                "SELECT file_key, items, detail FROM export_files WHERE export = ?", (export,)
+            ).fetchall()
+        return {key: (items, orjson.loads(d) if d else None) for key, items, d in rows}
+
+    def export_file_done(
+        self, export: str, file_key: str, items: int, detail: object = None
+    ) -> None:
+        blob = orjson.dumps(detail) if detail is not None else None
+        with self._mutex:
+            self._db.execute(
+                "INSERT OR REPLACE INTO export_files VALUES (?, ?, ?, ?)",
+                (export, file_key, items, blob),
             )
 
 

@@ -46,6 +46,11 @@ def load_verify_config(path: Path | None, flags: Flags) -> MigrationConfig:
             )
         return parse_config(overridden({}, flags), origin="the command line")
     config = parse_config(overridden(read_yaml(file), flags), origin=str(file))
+    if config.target.s3_export is not None:
+        raise UserError(
+            f"{file}: target.type is dynamodb-s3-export, and verify compares two tables; load "
+            "the export into a table (source.type: dynamodb-s3-export) and verify that one"
+        )
     return dataclasses.replace(config, path=file)
 
 

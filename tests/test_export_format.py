@@ -1,0 +1,160 @@
+"""Pure logic of DynamoDB's export format: properties over any items, and the edge cases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.strategies import items, texts
+from toolkit.errors import UserError
+from toolkit.export_format import (
+    DataFile,
+    ExportFormatError,
+    check_checksum,
+    files_manifest,
+    item_line,
+    md5_base64,
+    order_exports,
+    parse_files,
+    parse_line,
+    parse_summary,
+    requests_of,
+    resolve_key,
+)
+from toolkit.ion_items import ion_line, parse_ion_line
+from toolkit.items import canonical
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def summary(key: str = "p/AWSDynamoDB/1/manifest-summary.json", **fields: Any) -> bytes:
+    doc = {
+        "exportArn": f"arn:{key}",
+        "exportTime": "2026-01-01T00:00:00.000Z",
+        "s3Bucket": "b",
+        "s3Prefix": "p",
+        "manifestFilesS3Key": "p/AWSDynamoDB/1/manifest-files.json",
+        **fields,
+    }
+    return orjson.dumps(doc)
+
+
+@given(items())
+def test_a_json_line_gives_back_the_item_byte_for_byte(item: dict[str, Any]) -> None:
+    doc = parse_line(item_line(item), "DYNAMODB_JSON", "here")
+    assert requests_of([doc], False, [], "here") == [{"PutRequest": {"Item": item}}]
+
+
+@given(items())
+def test_an_ion_line_gives_back_the_same_item_by_value(item: dict[str, Any]) -> None:
+    parsed = parse_ion_line(ion_line({"Item": item}))
+    assert canonical(parsed["Item"]) == canonical(item)
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 100), st.booleans()), max_size=30))
+def test_an_incremental_file_keeps_the_last_change_of_each_key(
+    changes: list[tuple[int, int, bool]],
+) -> None:
+    docs = [
+        {
+            "Metadata": {"WriteTimestampMicros": {"N": str(stamp)}},
+            "Keys": {"id": {"N": str(k)}},
+            **({"NewImage": {"id": {"N": str(k)}, "at": {"N": str(stamp)}}} if put else {}),
+        }
+        for k, stamp, put in changes
+    ]
+    requests = requests_of(docs, True, ["id"], "here")
+    last: dict[int, tuple[int, bool]] = {}
+    for k, stamp, put in changes:  # a later line wins a tie, as a later write would
+        if k not in last or last[k][0] <= stamp:
+            last[k] = (stamp, put)
+    by_key = {
+        int((r.get("PutRequest", {}).get("Item") or r["DeleteRequest"]["Key"])["id"]["N"]): r
+        for r in requests
+    }
+    assert len(by_key) == len(requests) == len(last)
+    for k, (stamp, put) in last.items():
+        if put:
+            assert by_key[k]["PutRequest"]["Item"]["at"] == {"N": str(stamp)}
+        else:
+            assert by_key[k] == {"DeleteRequest": {"Key": {"id": {"N": str(k)}}}}
+
+
+@given(
+    st.lists(
+        st.tuples(texts(min_size=1), st.integers(0, 10**6), st.binary(max_size=20)), max_size=10
+    )
+)
+def test_a_files_manifest_reads_back(entries: list[tuple[str, int, bytes]]) -> None:
+    files = [DataFile(f"p/{k}", n, md5_base64(body), "e") for k, n, body in entries]
+    doc = orjson.loads(summary())
+    parsed = parse_files(files_manifest(files), parse_summary(summary(), "s"), doc)
+    assert parsed == files
+
+
+@given(st.binary(max_size=100), st.binary(max_size=100))
+def test_a_checksum_tells_files_apart(one: bytes, other: bytes) -> None:
+    check_checksum(one, md5_base64(one), "f")
+    if one != other:
+        with pytest.raises(ExportFormatError, match="does not match"):
+            check_checksum(other, md5_base64(one), "f")
+
+
+def test_keys_are_resolved_as_aws_and_the_migrator_write_them() -> None:
+    aws = {"s3Bucket": "b", "s3Prefix": "2020-Nov"}
+    assert resolve_key(aws, "x", "2020-Nov/AWSDynamoDB/1/data/a.json.gz").startswith("2020-Nov/A")
+    assert resolve_key(aws, "x", "AWSDynamoDB/1/data/a.json.gz") == (
+        "2020-Nov/AWSDynamoDB/1/data/a.json.gz"
+    )
+    assert resolve_key({}, "backups/one/manifest-summary.json", "data/00000.json.gz") == (
+        "backups/one/data/00000.json.gz"
+    )
+
+
+def incremental(name: str, start: int, end: int) -> Any:
+    fields = {
+        "exportType": "INCREMENTAL_EXPORT",
+        "exportFromTime": (T0 + timedelta(hours=start)).isoformat(),
+        "exportToTime": (T0 + timedelta(hours=end)).isoformat(),
+    }
+    return parse_summary(summary(name, **fields), name)
+
+
+@given(st.permutations([0, 1, 2]))
+def test_incremental_exports_go_after_the_full_one_in_window_order(order: list[int]) -> None:
+    full = parse_summary(summary("full"), "full")
+    windows = [incremental(f"i{n}", n, n + 1) for n in range(3)]
+    ordered = order_exports([windows[n] for n in order] + [full])
+    assert [s.key for s in ordered] == ["full", "i0", "i1", "i2"]
+
+
+def test_a_gap_between_exports_is_refused() -> None:
+    full = parse_summary(summary("full"), "full")
+    with pytest.raises(UserError, match="the changes in between are in neither"):
+        order_exports([full, incremental("late", 2, 3)])
+    with pytest.raises(UserError, match="exactly one FULL export"):
+        order_exports([incremental("only", 0, 1)])
+    untimed = parse_summary(summary("untimed", exportTime=None), "untimed")
+    assert order_exports([untimed]) == [untimed]  # as the Scylla Migrator's writer makes them
+    with pytest.raises(UserError, match="has no exportTime"):
+        order_exports([untimed, incremental("next", 0, 1)])
+
+
+@pytest.mark.parametrize(
+    ("raw", "phrase"),
+    [
+        (b"[1]", "is not a JSON object"),
+        (summary(exportType="INCREMENTAL_EXPORT"), "has no exportFromTime"),
+        (summary(outputFormat="CSV"), "is not DYNAMODB_JSON or ION"),
+        (summary(manifestFilesS3Key=None), "has no manifestFilesS3Key"),
+        (summary(exportTime="yesterday"), "is not a time"),
+    ],
+)
+def test_a_summary_that_is_not_an_exports(raw: bytes, phrase: str) -> None:
+    with pytest.raises(ExportFormatError, match=phrase):
+        parse_summary(raw, "k")

@@ -1,0 +1,136 @@
+"""Exports made as DynamoDB writes them (FULL, INCREMENTAL, ION), loaded through the CLI."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tests.conftest import Endpoints
+from tests.helpers import REPO, run_cli
+from tests.s3_server import ExportWriter, files_done, s3_client
+from tests.tables import create_table, load, section, table_state, write_config
+from tests.test_s3_export import bucket, export_source, items
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def key(n: int) -> dict[str, Any]:
+    return {"id": {"S": f"k{n:05d}"}}
+
+
+def change(n: int, image: dict[str, Any] | None, micros: int) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "Metadata": {"WriteTimestampMicros": {"N": str(micros)}},
+        "Keys": key(n),
+    }
+    if image is not None:
+        line["NewImage"] = image
+    return line
+
+
+def test_a_full_export_then_incremental_ones_in_order_of_their_windows(
+    endpoints: Endpoints,
+    s3_endpoint: str,
+    source_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+) -> None:
+    name, client = bucket(s3_endpoint), s3_client(s3_endpoint)
+    start = datetime.now(UTC) - timedelta(hours=2)
+    first = items(100)
+    first[99]["expires"] = {"N": str(int(time.time()) - 3600)}  # expired: skipped, as by Scan
+    full = ExportWriter(client, name, "exp", "01000000000000-aaaaaaaa", output_format="ION")
+    full.data_file([{"Item": i} for i in first[:60]], "part1")
+    full.data_file([], "empty")  # DynamoDB writes an empty file for an empty partition
+    full.data_file([{"Item": i} for i in first[60:]], "part2")
+    full_key = full.finish(exportTime=start)
+    # Two incremental windows: listed out of order, applied in order (the later one wins).
+    second = ExportWriter(client, name, "exp", "02000000000000-bbbbbbbb")
+    renamed = {**first[5], "n": {"N": "-1"}}
+    second.data_file([change(n, None, 10) for n in range(10)] + [change(5, renamed, 11)], "c")
+    second_key = second.finish(
+        exportType="INCREMENTAL_EXPORT",
+        exportFromTime=start,
+        exportToTime=start + timedelta(hours=1),
+    )
+    third = ExportWriter(client, name, "exp", "03000000000000-cccccccc", output_format="ION")
+    back = {**first[5], "n": {"N": "42"}}
+    third.data_file([change(5, back, 20), change(200, {**key(200), "x": {"S": "new"}}, 21)], "d")
+    third_key = third.finish(
+        exportType="INCREMENTAL_EXPORT",
+        exportFromTime=start + timedelta(hours=1),
+        exportToTime=start + timedelta(hours=2),
+    )
+    expected = {n: i for n, i in enumerate(first) if not 0 <= n < 10 and n != 99} | {5: back}
+    expected[200] = {**key(200), "x": {"S": "new"}}
+    # The live table holds what the exports lead to, so that verify can compare.
+    create_table(source_client, table_name)
+    source_client.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+    )
+    load(endpoints.source, table_name, expected.values(), ["id"])
+    config = write_config(
+        tmp_path / "config.yaml",
+        {
+            **export_source(s3_endpoint, name, full_key, endpoints, table_name),
+            "manifestKey": [third_key, full_key, second_key],
+            "maxMapTasks": 2,
+        },
+        section(endpoints.target, table_name),
+    )
+
+    result = run_cli("migrate", "--config", str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert "1 expired items skipped" in result.stdout
+    assert table_state(endpoints.target, table_name, ["id"]) == table_state(
+        endpoints.source, table_name, ["id"]
+    )
+    verified = run_cli("verify", "--config", str(config), "--both-directions")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_killed_mid_copy_then_resumed_per_data_file(
+    endpoints: Endpoints, s3_endpoint: str, table_name: str, tmp_path: Path
+) -> None:
+    name, client = bucket(s3_endpoint), s3_client(s3_endpoint)
+    everything = items(24000)
+    export = ExportWriter(client, name, "big", "04000000000000-dddddddd")
+    for part in range(48):
+        export.data_file(
+            [{"Item": i} for i in everything[part * 500 : (part + 1) * 500]], f"p{part}"
+        )
+    summary = export.finish(exportTime=datetime.now(UTC))
+    source = export_source(s3_endpoint, name, summary, endpoints, table_name)
+    del source["table"], source["tableEndpoint"]
+    config = write_config(
+        tmp_path / "config.yaml",
+        {**source, "maxMapTasks": 1},
+        section(endpoints.target, table_name),
+    )
+    state = tmp_path / "run.sqlite"
+    args = ["-m", "toolkit", "migrate", "--config", str(config), "--state", str(state)]
+    process = subprocess.Popen([sys.executable, *args], cwd=REPO, stderr=subprocess.DEVNULL)
+    try:
+        while files_done(state) < 2:
+            assert process.poll() is None, "the copy ended before it could be killed"
+            time.sleep(0.02)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    killed_at = files_done(state)
+    assert killed_at < 48
+
+    resumed = run_cli("migrate", "--config", str(config), "--state", str(state))
+
+    assert resumed.returncode == 0, resumed.stderr
+    copied = int(resumed.stdout.split("Snapshot done: ")[1].split(" items")[0])
+    assert copied == (48 - killed_at) * 500  # finished files were not copied again
+    target = table_state(endpoints.target, table_name, ["id"])
+    assert len(target) == 24000
