@@ -94,7 +94,7 @@ def test_the_reference_post_loads_unchanged(tmp_path: Path) -> None:
     assert target.endpoint.url == "http://scylla:8000"
     assert target.credentials.access_key == "empty" == target.credentials.secret_key
     assert (target.scan_segments, target.stream_changes, target.batch_size) == (8, True, 25)
-    assert (target.billing_mode, target.remove_consumed_capacity) == ("PAY_PER_REQUEST", False)
+    assert (target.billing_mode, target.remove_consumed_capacity) == (None, False)  # as source
     assert config.renames == ()
     assert [n.split()[0] for n in config.notes] == ["target.scanSegments"]
 
@@ -140,10 +140,12 @@ def test_a_migrator_file_with_every_section_loads(tmp_path: Path) -> None:
         "source.alternator.compression",
         "target.alternator.datacenter",
         "target.skipInitialSnapshotTransfer",
+        "validation.compareTimestamps",
         "savepoints",
-        "validation",
-        "skipSegments",
     ]
+    assert config.skip_segments == (1, 2)
+    assert config.validation.failures_to_fetch == 100
+    assert config.validation.floating_point_tolerance == 0.001
     assert all("\n" not in n and "no effect" in n for n in config.notes)
 
 

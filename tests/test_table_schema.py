@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from toolkit.errors import UserError
 from toolkit.table_schema import (
     KeyAttribute,
     create_table_request,
@@ -70,13 +73,28 @@ def test_on_demand_request_copies_keys_and_indexes_without_throughput() -> None:
     assert request["LocalSecondaryIndexes"][0]["KeySchema"][1]["AttributeName"] == "lsk"
 
 
-def test_provisioned_request_keeps_index_capacity_and_defaults_zero() -> None:
-    request = create_table_request(SOURCE, "t", "PROVISIONED", {})
-    assert request["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+def test_the_billing_mode_is_the_sources_unless_asked() -> None:
+    """As the Scylla Migrator: provisioned capacity is copied; on demand stays on demand."""
+    provisioned = {
+        **SOURCE,
+        "ProvisionedThroughput": {"ReadCapacityUnits": 9, "WriteCapacityUnits": 4},
+    }
+    request = create_table_request(provisioned, "t", None, {})
+    assert request["BillingMode"] == "PROVISIONED"
+    assert request["ProvisionedThroughput"] == {"ReadCapacityUnits": 9, "WriteCapacityUnits": 4}
     assert request["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"] == {
         "ReadCapacityUnits": 7,
         "WriteCapacityUnits": 3,
     }
+    assert create_table_request(provisioned, "t", "PAY_PER_REQUEST", {})["BillingMode"] == (
+        "PAY_PER_REQUEST"
+    )
+    on_demand = create_table_request(SOURCE, "t", None, {})
+    assert (
+        on_demand["BillingMode"] == "PAY_PER_REQUEST" and "ProvisionedThroughput" not in on_demand
+    )
+    with pytest.raises(UserError, match="is on demand: it has no read and write capacity to copy"):
+        create_table_request(SOURCE, "t", "PROVISIONED", {})
 
 
 def test_renames_reach_keys_definitions_and_projections() -> None:

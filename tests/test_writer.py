@@ -17,7 +17,7 @@ from toolkit.dataplane import Answer
 from toolkit.errors import ServiceBusy, ServiceError, TerminalError
 from toolkit.retry import RetryPolicy
 from toolkit.throughput import CapacityBudget
-from toolkit.writer import BatchWriter, TargetCapabilities
+from toolkit.writer import BatchWriter, TargetCapabilities, write_units
 
 
 class StormyTarget:
@@ -87,3 +87,30 @@ def test_a_rejected_write_is_not_retried() -> None:
     with pytest.raises(TerminalError, match="item too large"):
         writer(Rejecting()).write(puts(3))
     assert Rejecting.calls == 1
+
+
+class SpendLog(CapacityBudget):
+    """A budget that records what it is charged, and never waits."""
+
+    def __init__(self) -> None:
+        super().__init__(100.0, sleep=lambda _: None)
+        self.spent: list[float] = []
+
+    def spend(self, units: float) -> None:
+        self.spent.append(units)
+
+
+def test_a_target_without_consumed_capacity_is_charged_by_written_size() -> None:
+    """Alternator sends no ConsumedCapacity: writeThroughput counts 1 KB units itself."""
+    target = StormyTarget(seed=3, throttle_rate=0.0, keep_rate=0.3)
+    budget = SpendLog()
+    capabilities = TargetCapabilities(batch_size=25, reports_consumed_capacity=False)
+    policy = RetryPolicy(give_up_after=1e9, sleep=lambda _: None)
+    small = [{"PutRequest": {"Item": {"id": {"S": f"s{n}"}}}} for n in range(30)]
+    big = [
+        {"PutRequest": {"Item": {"id": {"S": f"b{n}"}, "p": {"S": "x" * 2500}}}} for n in range(5)
+    ]
+    BatchWriter(target, "t", capabilities, budget, policy, ["id"]).write([*small, *big])
+    assert len(target.stored) == 35
+    assert sum(budget.spent) == 30 * 1 + 5 * 3  # each write once, acknowledged: 2.5 KB is 3 units
+    assert write_units({"DeleteRequest": {"Key": {"id": {"S": "k"}}}}) == 1

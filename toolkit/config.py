@@ -27,6 +27,7 @@ from toolkit.config_alternator import (
 from toolkit.config_endpoint import Endpoint, read_endpoint
 from toolkit.config_reader import Node, read_yaml, show
 from toolkit.config_s3 import check_pair, export_source, export_target, is_export
+from toolkit.config_validation import ValidationConfig, read_validation
 from toolkit.errors import UserError
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class TargetConfig:
     skip_initial_snapshot_transfer: bool  # False unless stream_changes, as in the Migrator
     write_throughput: int | None
     throughput_write_percent: float | None
-    billing_mode: str  # PAY_PER_REQUEST (the default) or PROVISIONED
+    billing_mode: str | None  # PAY_PER_REQUEST or PROVISIONED; None: as the source's
     batch_size: int  # items per BatchWriteItem: at most 25 on dynamodb, 100 on alternator
     remove_consumed_capacity: bool  # default True on alternator, which may reject it
     ca_bundle: Path | None
@@ -109,6 +110,8 @@ class MigrationConfig:
     renames: tuple[Rename, ...]
     path: Path | None  # the file it was loaded from
     notes: tuple[str, ...]  # one line per Migrator key that has no effect here
+    validation: ValidationConfig = dataclasses.field(default_factory=ValidationConfig)
+    skip_segments: tuple[int, ...] = ()  # a Migrator savepoint's finished scan segments
 
     @property
     def rename_map(self) -> dict[str, str]:
@@ -121,10 +124,9 @@ class MigrationConfig:
         return str(self.path or "config")
 
 
-_TOP_KEYS = ("source", "target", "renames", "savepoints", "validation")
+_TOP_KEYS = ("source", "target", "renames", "savepoints", "validation", "skipSegments")
 _INERT_TOP = {
     "skipTokenRanges": "it applies to Cassandra sources only",
-    "skipSegments": "the toolkit resumes from its own state file, not from Migrator savepoints",
     "skipParquetFiles": "it applies to Parquet sources only",
 }
 _COMMON = (
@@ -140,10 +142,6 @@ _READ_KEYS = ("scanSegments", "readThroughput", "throughputReadPercent", "maxMap
 _WRITE_KEYS = ("writeThroughput", "throughputWritePercent", "streamChanges")
 _TARGET_OWN = ("skipInitialSnapshotTransfer", "billingMode", "batchSize", "alternator")
 _SAVEPOINTS = ("path", "intervalSeconds", "enableParquetFileTracking")
-_VALIDATION = (
-    *("compareTimestamps", "ttlToleranceMillis", "writetimeToleranceMillis", "failuresToFetch"),
-    *("floatingPointTolerance", "timestampMsTolerance", "hashColumns"),
-)
 _STREAM_TYPES = {"dynamodb-streams": True, "dynamodb": True, "ddb": True}
 _STREAM_TYPES |= {"disabled": False, "none": False, "off": False}
 
@@ -243,8 +241,8 @@ def _target(node: Node) -> TargetConfig:
     if alternator and endpoint is None:
         node.fail("endpoint", "is missing", "Alternator needs endpoint: {host: ..., port: 8000}")
     alternator_settings = read_settings(node, kind, endpoint)
-    billing = (node.text("billingMode") or BILLING_MODES[0]).upper()
-    if billing not in BILLING_MODES:
+    billing = (node.text("billingMode") or "").upper() or None
+    if billing is not None and billing not in BILLING_MODES:
         node.wrong("billingMode", node.data["billingMode"], " or ".join(BILLING_MODES))
     for key in _READ_KEYS:
         if key == "throughputReadPercent":
@@ -315,17 +313,22 @@ def _renames(root: Node) -> tuple[Rename, ...]:
 
 
 def _top_level_extras(root: Node) -> None:
-    for key, schema, why in (
-        ("savepoints", _SAVEPOINTS, "the toolkit records progress in its state file (--state)"),
-        ("validation", _VALIDATION, "`toolkit verify` compares items exactly"),
-    ):
-        node = root.section(key)
-        if node is not None:
-            node.only(schema)
-            root.note(key, why)
+    node = root.section("savepoints")
+    if node is not None:
+        node.only(_SAVEPOINTS)
+        root.note("savepoints", "the toolkit records progress in its state file (--state)")
     for key, why in _INERT_TOP.items():
         if root.items(key):
             root.note(key, why)
+
+
+def _skip_segments(root: Node) -> tuple[int, ...]:
+    """A Migrator savepoint's finished scan segments: the snapshot does not copy them."""
+    segments = root.items("skipSegments")
+    for index, segment in enumerate(segments):
+        if isinstance(segment, bool) or not isinstance(segment, int) or segment < 0:
+            root.wrong(f"skipSegments[{index}]", segment, "a scan segment's number (0 or more)")
+    return tuple(sorted(set(segments)))  # type: ignore[arg-type]
 
 
 def parse_config(data: object, origin: str = "config") -> MigrationConfig:
@@ -337,7 +340,15 @@ def parse_config(data: object, origin: str = "config") -> MigrationConfig:
     root.only((*_TOP_KEYS, *_INERT_TOP))
     source = root.needed("source", "add a source section with type and table")
     target = root.needed("target", "add a target section with type and table")
-    config = MigrationConfig(_source(source), _target(target), _renames(root), None, ())
+    config = MigrationConfig(
+        _source(source),
+        _target(target),
+        _renames(root),
+        None,
+        (),
+        read_validation(root.section("validation")),
+        _skip_segments(root),
+    )
     check_pair(root, config.source, config.target)
     _top_level_extras(root)
     return dataclasses.replace(config, notes=tuple(root.notes))

@@ -16,6 +16,7 @@ MIN_SEGMENTS = 8
 BYTES_PER_READ_UNIT = 8 * 1024  # an eventually consistent Scan reads 8 KB per unit
 STREAM_RETENTION_SECONDS = 24 * 3600
 WARN_FRACTION = 0.75  # warn well before the retention is reached
+DEFAULT_READ_PERCENT = 0.5  # throughputReadPercent when not given, as in the Migrator
 
 
 def default_segments(description: Mapping[str, Any]) -> int:
@@ -24,12 +25,20 @@ def default_segments(description: Mapping[str, Any]) -> int:
 
 
 def read_budget(source: SourceConfig, description: Mapping[str, Any]) -> float | None:
-    """readThroughput x throughputReadPercent; else the table's provisioned reads."""
+    """readThroughput (else the table's provisioned reads) x throughputReadPercent.
+
+    The percent defaults to 0.5, as the Scylla Migrator documents it: half the
+    capacity, leaving the rest to the application that still uses the table.
+    """
     provisioned = int(description.get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
-    units = source.read_throughput or provisioned
+    return share(source.read_throughput or provisioned, source.throughput_read_percent)
+
+
+def share(units: int | None, percent: float | None) -> float | None:
+    """The units a run may spend per second; None when nothing limits it (on demand)."""
     if not units:
-        return None  # on-demand, and no limit asked: read as fast as the source answers
-    return units * (source.throughput_read_percent or 1.0)
+        return None
+    return units * (DEFAULT_READ_PERCENT if percent is None else percent)
 
 
 def write_budget(target: TargetConfig) -> float | None:

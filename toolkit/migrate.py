@@ -15,6 +15,7 @@ from typing import Any
 
 from toolkit.config import MigrationConfig
 from toolkit.connections import Connection, connect
+from toolkit.errors import UserError
 from toolkit.estimate import default_segments, read_budget, warn_if_snapshot_is_long, write_budget
 from toolkit.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
 from toolkit.retry import RetryPolicy, stoppable
@@ -102,6 +103,7 @@ def run_migration(
     keys = [k.name for k in key_schema(description)]
     check_renames(list(config.rename_map.items()), keys, ttl, config.source.table, config.origin)
     segments = config.source.scan_segments or default_segments(description)
+    _check_skipped(config, segments)
     state = RunState(options.state_path)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
@@ -125,6 +127,16 @@ def run_migration(
         return MigrationResult(snapshot, _replay(run, status))
     finally:
         state.close()
+
+
+def _check_skipped(config: MigrationConfig, segments: int) -> None:
+    beyond = [segment for segment in config.skip_segments if segment >= segments]
+    if beyond:
+        raise UserError(
+            f"{config.origin}: skipSegments lists segment {beyond[0]}, but the scan has "
+            f"{segments} segments (0 to {segments - 1}); give the scanSegments of the run "
+            "that skipSegments comes from"
+        )
 
 
 def _stopped(stop: threading.Event, when: str) -> bool:
@@ -189,7 +201,8 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
     )
     keys = tuple(k.name for k in key_schema(run.description))
     job = SnapshotJob(
-        config.source.table, segments, workers, run.renames, ttl, run.options.page_items, keys
+        *(config.source.table, segments, workers, run.renames, ttl, run.options.page_items),
+        *(keys, config.skip_segments),
     )
     copier = SnapshotCopier(
         job,

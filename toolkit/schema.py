@@ -55,7 +55,7 @@ def ensure_target(
     source: Mapping[str, Any],
     client: DynamoDBClient,
     table: str,
-    billing_mode: str,
+    billing_mode: str | None,
     renames: Mapping[str, str],
     where: str,
     write_isolation: str | None = None,

@@ -7,6 +7,7 @@ every segment after its last finished page (at most one page is copied twice).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,8 @@ from toolkit.throughput import CapacityBudget
 from toolkit.workers import wait_for_workers
 from toolkit.writer import BatchWriter
 
+log = logging.getLogger("migrator")
+
 
 @dataclass(frozen=True)
 class SnapshotJob:
@@ -32,6 +35,7 @@ class SnapshotJob:
     ttl_attribute: str | None
     page_items: int | None = None  # Scan's Limit; None lets the server fill 1 MB pages
     key_names: tuple[str, ...] = ()  # the source's key attributes, to name an item
+    skip: tuple[int, ...] = ()  # segments copied by someone else (a Migrator savepoint's)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class SnapshotCopier:
 
     def run(self) -> SnapshotSummary:
         started = time.monotonic()
-        segments = self.state.segments(self.job.total_segments)
+        segments = self._skip(self.state.segments(self.job.total_segments))
         todo = [s for s in segments if not s.done]
         self.progress.started(
             len(segments), len(segments) - len(todo), sum(s.items for s in segments)
@@ -105,6 +109,19 @@ class SnapshotCopier:
         complete = all(s.done for s in self.state.segments(self.job.total_segments))
         seconds = time.monotonic() - started
         return SnapshotSummary(counters.items, counters.bytes, seconds, counters.expired, complete)
+
+    def _skip(self, segments: list[SegmentProgress]) -> list[SegmentProgress]:
+        """Record the skipped segments as done (none of their items counted); the rest as is."""
+        skipped = [s.segment for s in segments if s.segment in self.job.skip and not s.done]
+        if not skipped:
+            return segments
+        log.info(
+            "Skipping scan segments %s: skipSegments says they were copied already",
+            ", ".join(map(str, skipped)),
+        )
+        for segment in skipped:
+            self.state.checkpoint(segment, None, 0)
+        return self.state.segments(self.job.total_segments)
 
     def _copy_segment(self, segment: SegmentProgress, counters: _Counters) -> None:
         start_key = segment.last_key

@@ -43,10 +43,29 @@ def show(keys: tuple[KeyAttribute, ...]) -> str:
     return ", ".join(str(k) for k in keys)
 
 
+def billing_mode_for(source: Description, asked: str | None) -> str:
+    """The target's billing mode: as asked, else the source's, as the Scylla Migrator does.
+
+    A source with provisioned read and write capacity is copied as PROVISIONED with the
+    same capacity; an on-demand source (0 and 0) as PAY_PER_REQUEST. PROVISIONED asked
+    of an on-demand source has no capacity to copy, so it is refused.
+    """
+    throughput = source.get("ProvisionedThroughput") or {}
+    units = [int(throughput.get(k) or 0) for k in ("ReadCapacityUnits", "WriteCapacityUnits")]
+    if asked == "PROVISIONED" and not all(units):
+        raise UserError(
+            f"target.billingMode is PROVISIONED, but the source table {source['TableName']} "
+            "is on demand: it has no read and write capacity to copy; write billingMode: "
+            "PAY_PER_REQUEST, or leave it out to copy the source's mode"
+        )
+    return asked or ("PROVISIONED" if all(units) else "PAY_PER_REQUEST")
+
+
 def create_table_request(
-    source: Description, target_table: str, billing_mode: str, renames: Mapping[str, str]
+    source: Description, target_table: str, billing_mode: str | None, renames: Mapping[str, str]
 ) -> dict[str, Any]:
     """CreateTable for the target: the source's keys, indexes and (renamed) attributes."""
+    billing_mode = billing_mode_for(source, billing_mode)
 
     def name(n: str) -> str:
         return renames.get(n, n)

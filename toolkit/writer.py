@@ -16,10 +16,12 @@ import orjson
 from toolkit.config import TargetConfig
 from toolkit.dataplane import Answer
 from toolkit.errors import TerminalError, ToolkitError
+from toolkit.items import item_size
 from toolkit.retry import RetryPolicy
 from toolkit.throughput import CapacityBudget
 
 WriteRequest = dict[str, Any]
+WRITE_UNIT_BYTES = 1024
 
 
 class Plane(Protocol):
@@ -38,6 +40,16 @@ class TargetCapabilities:
     @classmethod
     def of(cls, target: TargetConfig) -> TargetCapabilities:
         return cls(target.batch_size, not target.remove_consumed_capacity)
+
+
+def write_units(request: WriteRequest) -> int:
+    """DynamoDB's write units for one request: one per 1 KB of the item, at least one.
+
+    What a target that reports no consumed capacity (Alternator) is charged with, so
+    that writeThroughput holds there too. A delete is one unit (its size is unknown).
+    """
+    put = request.get("PutRequest")
+    return max(1, -(-item_size(put["Item"]) // WRITE_UNIT_BYTES)) if put else 1
 
 
 class BatchWriter:
@@ -84,12 +96,16 @@ class BatchWriter:
 
     def _send(self, batch: list[WriteRequest]) -> list[WriteRequest]:
         request: dict[str, Any] = {"RequestItems": {self._table: batch}}
-        if self._capabilities.reports_consumed_capacity and self._budget.limited:
+        reported = self._capabilities.reports_consumed_capacity
+        if reported and self._budget.limited:
             request["ReturnConsumedCapacity"] = "TOTAL"
         body = self._plane.call("BatchWriteItem", request).body
         for used in body.get("ConsumedCapacity", ()):
             self._budget.spend(float(used.get("CapacityUnits", 0)))
         unprocessed: list[WriteRequest] = body.get("UnprocessedItems", {}).get(self._table, [])
+        if not reported and self._budget.limited:  # Alternator: count what was written
+            done = batch if not unprocessed else [r for r in batch if r not in unprocessed]
+            self._budget.spend(sum(map(write_units, done)))
         return unprocessed
 
     def _failed(self, pending: list[WriteRequest], cause: ToolkitError | None) -> TerminalError:

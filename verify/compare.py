@@ -43,6 +43,7 @@ class PassSettings:
     both_directions: bool
     recheck_delay: float  # seconds a suspect waits before its consistent re-read
     page_items: int | None = None  # Scan's Limit; None: 1 MB pages
+    tolerance: float = 0.0  # numbers this close are equal (validation.floatingPointTolerance)
 
 
 class Sink(Protocol):
@@ -173,7 +174,10 @@ class Comparison:
     def _diff(self, source_items: list[Item], target_items: list[Item]) -> Outcome:
         layout = self.layout
         try:
-            return diff_items(source_items, target_items, layout.target_keys, layout.renames)
+            return diff_items(
+                *(source_items, target_items, layout.target_keys, layout.renames),
+                self.settings.tolerance,
+            )
         except (
             RenameClash
         ) as clash:  # verify applies renames as migrate does: never one over another

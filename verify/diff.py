@@ -14,7 +14,7 @@ import base64
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, Literal
 
 import orjson
@@ -69,9 +69,45 @@ class Outcome:
     differences: list[Difference] = field(default_factory=list)
 
 
-def same_item(source: Item, target: Item) -> bool:
-    """Semantic equality; the byte-equal case, by far the most common, is cheap."""
-    return source == target or canonical(source) == canonical(target)
+def same_item(source: Item, target: Item, tolerance: float = 0.0) -> bool:
+    """Semantic equality; the byte-equal case, by far the most common, is cheap.
+
+    With a ``tolerance`` (validation.floatingPointTolerance), numbers at most that far
+    apart are equal, wherever they are (sets of numbers sorted first), as the Scylla
+    Migrator compares them; all else stays exact.
+    """
+    if source == target or canonical(source) == canonical(target):
+        return True
+    return tolerance > 0 and _close_items(source, target, Decimal(repr(tolerance)))
+
+
+_WIDE = Context(prec=400)  # exact differences of any two DynamoDB numbers (38 digits, e±130)
+
+
+def _close_items(source: Mapping[str, Any], target: Mapping[str, Any], tolerance: Decimal) -> bool:
+    return source.keys() == target.keys() and all(
+        _close(source[name], target[name], tolerance) for name in source
+    )
+
+
+def _close(source: AttributeValue, target: AttributeValue, tolerance: Decimal) -> bool:
+    (tag, left), (other, right) = next(iter(source.items())), next(iter(target.items()))
+    if tag != other:
+        return False
+    if tag == "N":
+        return _WIDE.abs(_WIDE.subtract(Decimal(left), Decimal(right))) <= tolerance
+    if tag == "NS":
+        lefts, rights = sorted(map(Decimal, left)), sorted(map(Decimal, right))
+        return len(lefts) == len(rights) and all(
+            _WIDE.abs(_WIDE.subtract(x, y)) <= tolerance for x, y in zip(lefts, rights, strict=True)
+        )
+    if tag == "L":
+        return len(left) == len(right) and all(
+            _close(x, y, tolerance) for x, y in zip(left, right, strict=True)
+        )
+    if tag == "M":
+        return _close_items(left, right, tolerance)
+    return bool(canonical(source) == canonical(target))
 
 
 def diff_items(
@@ -79,11 +115,13 @@ def diff_items(
     target: Iterable[Item],
     key_names: Sequence[str],
     renames: Mapping[str, str] = NO_RENAMES,
+    tolerance: float = 0.0,
 ) -> Outcome:
     """Compare source items (renamed here) with target items for the same keys.
 
     ``key_names`` are the target's. A key only in the source is missing, only in the
-    target extra; a key on both sides whose items differ is different.
+    target extra; a key on both sides whose items differ (beyond ``tolerance`` for
+    numbers) is different.
     """
     targets = {key_id(key_of(item, key_names)): item for item in target}
     matched: set[bytes] = set()
@@ -98,7 +136,7 @@ def diff_items(
             differences.append(Difference("missing", key, renamed, None))
             continue
         matched.add(identity)
-        if same_item(renamed, other):
+        if same_item(renamed, other, tolerance):
             identical += 1
         else:
             differences.append(

@@ -1,5 +1,8 @@
 """`--repair`: the source's version of missing and different items, and no extras.
 
+With validation.copyMissingRows (and no --repair), only the missing items are
+written, as the Scylla Migrator does: a different item is reported, never written.
+
 Confirmed differences arrive from many workers; they are gathered into batches and
 written with the toolkit's BatchWriter, each write acknowledged or the run stops.
 A batch never holds one key twice (BatchWriteItem refuses that): the last wins.
@@ -12,19 +15,28 @@ from typing import Any
 
 from toolkit.items import key_id
 from toolkit.writer import BatchWriter
-from verify.diff import Difference
+from verify.diff import Difference, Kind
+
+ALL_KINDS: frozenset[Kind] = frozenset({"missing", "extra", "different"})
 
 
 class Repairer:
-    def __init__(self, writer: BatchWriter, batch_size: int) -> None:
+    """Writes what removes the differences of the kinds it is given (all, by default)."""
+
+    def __init__(
+        self, writer: BatchWriter, batch_size: int, kinds: frozenset[Kind] = ALL_KINDS
+    ) -> None:
         self._writer = writer
         self._batch_size = batch_size
+        self.kinds = kinds
         self._lock = threading.Lock()
         self._pending: dict[bytes, dict[str, Any]] = {}
         self.written = 0
 
-    def add(self, difference: Difference) -> str:
-        """Queue the write that removes this difference; return "put" or "delete"."""
+    def add(self, difference: Difference) -> str | None:
+        """Queue the write that removes this difference: "put" or "delete" (None: left as is)."""
+        if difference.kind not in self.kinds:
+            return None
         if difference.source is not None:
             action, request = "put", {"PutRequest": {"Item": difference.source}}
         else:

@@ -55,18 +55,31 @@ class Findings:
     report: ReportFile
     keep: int
     repairer: Repairer | None = None
+    limit: int | None = None  # validation.failuresToFetch: the pass stops at this many
+    stop: threading.Event = field(default_factory=threading.Event)  # set at the limit
     counts: Counter[str] = field(default_factory=Counter)
     kept: list[Difference] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def confirmed(self, difference: Difference) -> None:
-        action = self.repairer.add(difference) if self.repairer else None
-        line = difference_line(difference, self.pass_number, action)
-        self.report.write(line)
         with self._lock:
+            if self.limit is not None and self.total >= self.limit:
+                return  # past the limit: neither counted nor repaired, as if not fetched
             self.counts[difference.kind] += 1
             if len(self.kept) < self.keep:
                 self.kept.append(difference)
+            if self.limit is not None and self.total >= self.limit:
+                self.stop.set()
+        action = self.repairer.add(difference) if self.repairer else None
+        self.report.write(difference_line(difference, self.pass_number, action))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def stopped_at_limit(self) -> bool:
+        return self.limit is not None and self.total >= self.limit
 
     def finish(self) -> int:
         """Write what the repairer still holds; return how many items it wrote."""
@@ -86,6 +99,7 @@ class Summary:
     extra: int
     different: int
     repaired: int | None  # None: --repair was not asked for
+    stopped_at: int | None = None  # the pass stopped at validation.failuresToFetch differences
 
     @property
     def differences(self) -> int:
@@ -117,6 +131,7 @@ class Summary:
             "suspects_rechecked": sum(d.tally.suspects for d in directions),
             "settled_on_recheck": sum(d.tally.settled for d in directions),
             "repaired": self.repaired,
+            "stopped_at_failures": self.stopped_at,
             "directions": [
                 {"direction": d.name, "items": d.tally.items, "seconds": round(d.seconds, 3)}
                 for d in directions
@@ -138,6 +153,7 @@ def summarize(
         counts["extra"],
         counts["different"],
         repaired,
+        findings.limit if findings.stopped_at_limit else None,
     )
 
 
@@ -226,6 +242,11 @@ def notes(summary: Summary) -> list[str]:
         )
     if summary.repaired is not None:
         lines.append(f"repaired: {summary.repaired:,} items written or deleted in the target")
+    if summary.stopped_at is not None:
+        lines.append(
+            f"stopped after {summary.stopped_at:,} differences (validation.failuresToFetch): "
+            "there may be more"
+        )
     lines.append(verdict(summary))
     return lines
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from toolkit.config import MigrationConfig
 from toolkit.connections import connect
 from toolkit.dataplane import DataPlane
+from toolkit.estimate import share
 from toolkit.retry import RetryPolicy
 from toolkit.throughput import CapacityBudget
 from toolkit.writer import BatchWriter, TargetCapabilities
@@ -62,9 +63,13 @@ class Session:
     sleep: Callable[[float], None] = time.sleep
     passes: int = 0
 
+    @property
+    def repairing(self) -> bool:
+        return self.options.repair or self.config.validation.copy_missing_rows
+
     def until_identical(self) -> Summary:
         options = self.options
-        summary = self.compare(repair=options.repair)
+        summary = self.compare(repair=self.repairing)
         for attempt in range(1, options.recheck + 1):
             if summary.identical:
                 break
@@ -76,7 +81,7 @@ class Session:
                 options.recheck,
             )
             self.sleep(options.interval)
-            summary = self.compare(repair=options.repair)
+            summary = self.compare(repair=self.repairing)
         return summary
 
     def compare(self, *, repair: bool) -> Summary:
@@ -89,9 +94,13 @@ class Session:
 
     def _one_pass(self, repair: bool) -> Summary:
         self.passes += 1
-        findings = Findings(self.passes, self.report, self.options.show, self._repairer(repair))
+        limit = self.config.validation.failures_to_fetch
+        findings = Findings(
+            self.passes, self.report, self.options.show, self._repairer(repair), limit
+        )
         comparison = Comparison(
-            self.layout, self.settings, self.source, self.target, findings, self.progress
+            *(self.layout, self.settings, self.source, self.target, findings, self.progress),
+            stop=findings.stop,
         )
         result = comparison.run()
         summary = summarize(findings, result, self.layout.source_table, self.layout.target_table)
@@ -112,7 +121,10 @@ class Session:
             self.options.retry,
             self.layout.target_keys,
         )
-        return Repairer(writer, target.batch_size)
+        if self.options.repair:
+            return Repairer(writer, target.batch_size)
+        log.info("validation.copyMissingRows is set: items missing in the target are copied")
+        return Repairer(writer, target.batch_size, frozenset({"missing"}))
 
 
 def run_verify(
@@ -125,6 +137,11 @@ def run_verify(
     source, target = connect("source", config.source), connect("target", config.target)
     layout = read_layout(config, source, target)
     settings = pass_settings(config, options, layout)
+    if settings.tolerance:
+        log.info(
+            "validation.floatingPointTolerance is %g: numbers that close count as equal",
+            settings.tolerance,
+        )
     patience = options.retry.give_up_after
     source_plane = source.data_plane(settings.workers, patience=patience)
     target_plane = target.data_plane(settings.workers, patience=patience)
@@ -155,12 +172,12 @@ def pass_settings(config: MigrationConfig, options: VerifyOptions, layout: Layou
         both_directions=options.both_directions,
         recheck_delay=options.recheck_delay,
         page_items=options.page_items,
+        tolerance=config.validation.floating_point_tolerance,
     )
 
 
 def _read_budget(config: MigrationConfig) -> CapacityBudget:
-    """The source's readThroughput x throughputReadPercent, as migrate reads it."""
-    units = config.source.read_throughput
-    if not units:
-        return CapacityBudget(None)
-    return CapacityBudget(units * (config.source.throughput_read_percent or 1.0))
+    """The source's readThroughput x throughputReadPercent (0.5 unless given), as migrate."""
+    return CapacityBudget(
+        share(config.source.read_throughput, config.source.throughput_read_percent)
+    )
