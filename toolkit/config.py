@@ -23,6 +23,7 @@ from toolkit.config_alternator import (
     NodeDiscovery,
     note_settings,
     read_settings,
+    read_source_settings,
 )
 from toolkit.config_endpoint import Endpoint, read_endpoint
 from toolkit.config_reader import Node, read_yaml, show
@@ -74,6 +75,8 @@ class SourceConfig:
     max_map_tasks: int | None
     ca_bundle: Path | None  # the CA certificates to trust on an https endpoint
     s3_export: ExportSource | None = None  # type dynamodb-s3-export: the export to read
+    nodes: NodeDiscovery | None = None  # alternator: spread reads over the live nodes
+    remove_consumed_capacity: bool = False  # alternator: never ask for ConsumedCapacity
 
 
 @dataclass(frozen=True)
@@ -205,24 +208,37 @@ def _stream_changes(node: Node) -> bool:
 def _source(node: Node) -> SourceConfig:
     if is_export(node):
         return export_source(node)
-    fix = "write type: dynamodb (the toolkit copies a live DynamoDB table)"
-    kind = _type(node, {"dynamodb": "dynamodb", "dynamo": "dynamodb"}, fix)
-    node.only((*_COMMON, *_READ_KEYS, "alternator"))
-    note_settings(node)
-    if node.data.get("removeConsumedCapacity") is not None:
-        node.flag("removeConsumedCapacity", False)
-        node.note("removeConsumedCapacity", "it applies to the target's writes only")
+    kinds = {"dynamodb": "dynamodb", "dynamo": "dynamodb", "alternator": "alternator"}
+    kind = _type(node, kinds, "write type: dynamodb, or alternator to read from ScyllaDB")
+    endpoint, nodes = read_endpoint(node.section("endpoint")), None
+    if kind == "alternator":
+        node.only((*_COMMON, *_READ_KEYS, "alternator", *SETTINGS, "seeds", "localNodes"))
+        if endpoint is None:
+            node.fail(
+                "endpoint", "is missing", "Alternator needs endpoint: {host: ..., port: 8000}"
+            )
+        nodes = read_source_settings(node, endpoint)
+        remove = node.flag("removeConsumedCapacity", True)
+    else:
+        node.only((*_COMMON, *_READ_KEYS, "alternator"))
+        note_settings(node)
+        remove = False
+        if node.data.get("removeConsumedCapacity") is not None:
+            node.flag("removeConsumedCapacity", False)
+            node.note("removeConsumedCapacity", "it applies to an Alternator source's reads")
     return SourceConfig(
         type=kind,
         table=_table(node),
         region=node.text("region"),
-        endpoint=read_endpoint(node.section("endpoint")),
+        endpoint=endpoint,
         credentials=_credentials(node.section("credentials")),
         scan_segments=node.integer("scanSegments"),
         read_throughput=node.integer("readThroughput"),
         throughput_read_percent=node.number("throughputReadPercent", 0.1, 1.5),
         max_map_tasks=node.integer("maxMapTasks"),
         ca_bundle=_ca_bundle(node),
+        nodes=nodes,
+        remove_consumed_capacity=remove,
     )
 
 

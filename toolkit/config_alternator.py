@@ -4,7 +4,8 @@ The Scylla Migrator's Alternator client settings sit at the top of the target se
 (with ``type: alternator``) or under ``alternator:``. Those that mean something to the
 toolkit's own client take effect (datacenter, rack, activeRefreshIntervalMs,
 maxItemsPerBatch); the rest become notes. The toolkit adds ``seeds``, ``localNodes``
-and ``writeIsolation``.
+and ``writeIsolation``. An Alternator source takes the same node settings: its scans
+and stream reads spread over the live nodes as the target's writes do.
 """
 
 from __future__ import annotations
@@ -56,6 +57,20 @@ def note_settings(node: Node) -> None:
     if nested is not None:
         nested.only(SETTINGS)
         _inert(nested, SETTINGS, "the source is read with the toolkit's own client", ())
+
+
+def read_source_settings(node: Node, endpoint: Endpoint) -> NodeDiscovery | None:
+    """An Alternator source's node settings: its reads spread over the live nodes too."""
+    nested = node.section("alternator")
+    if nested is not None:
+        nested.only(SETTINGS)
+    parts = [p for p in (nested, node) if p is not None]
+    for part in parts:
+        _inert(part, SETTINGS, "the toolkit uses its own HTTP client", USED)
+        if part.data.get("maxItemsPerBatch") is not None:
+            part.integer("maxItemsPerBatch", 1)
+            part.note("maxItemsPerBatch", "it applies to the target's writes")
+    return _discovery(node, parts, endpoint)
 
 
 def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> AlternatorSettings:

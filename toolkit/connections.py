@@ -72,8 +72,9 @@ class Connection:
             )
         ca_bundle = str(self.section.ca_bundle) if self.section.ca_bundle else None
         pools = Pools(connections, ca_bundle=ca_bundle)
-        discovery = self.section.nodes if isinstance(self.section, TargetConfig) else None
-        nodes = LiveNodes(discovery, pools.get, self.role) if discovery and not streams else url
+        # On Alternator, stream reads spread over the nodes too: any node serves any shard.
+        discovery = self.section.nodes
+        nodes = LiveNodes(discovery, pools.get, self.role) if discovery else url
         return DataPlane(
             nodes, self.region, credentials, pools=pools, role=self.role, patience=patience
         )

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from toolkit.config import SourceConfig, TargetConfig
+from toolkit.throughput import READ_UNIT_BYTES
 
 log = logging.getLogger("migrator")
 
 SEGMENT_BYTES = 128 * 1024 * 1024  # the Scylla Migrator's rule of thumb: a segment per 128 MB
 MIN_SEGMENTS = 8
-BYTES_PER_READ_UNIT = 8 * 1024  # an eventually consistent Scan reads 8 KB per unit
 STREAM_RETENTION_SECONDS = 24 * 3600
 WARN_FRACTION = 0.75  # warn well before the retention is reached
 DEFAULT_READ_PERCENT = 0.5  # throughputReadPercent when not given, as in the Migrator
@@ -51,7 +51,7 @@ def snapshot_seconds(size_bytes: int, units_per_second: float | None) -> float |
     """The shortest time the read budget allows for the snapshot; None when unlimited."""
     if units_per_second is None:
         return None
-    return size_bytes / (units_per_second * BYTES_PER_READ_UNIT)
+    return size_bytes / (units_per_second * READ_UNIT_BYTES)
 
 
 def warn_if_snapshot_is_long(

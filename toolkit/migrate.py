@@ -202,7 +202,7 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
     keys = tuple(k.name for k in key_schema(run.description))
     job = SnapshotJob(
         *(config.source.table, segments, workers, run.renames, ttl, run.options.page_items),
-        *(keys, config.skip_segments),
+        *(keys, config.skip_segments, not config.source.remove_consumed_capacity),
     )
     copier = SnapshotCopier(
         job,

@@ -19,7 +19,7 @@ from toolkit.dataplane import Answer, DataPlane
 from toolkit.items import RenameClash, apply_renames, key_of, ttl_expired
 from toolkit.retry import RetryPolicy, StopRequested, call_with_retries
 from toolkit.state import RunState, SegmentProgress
-from toolkit.throughput import CapacityBudget
+from toolkit.throughput import CapacityBudget, charge_read
 from toolkit.workers import wait_for_workers
 from toolkit.writer import BatchWriter
 
@@ -36,6 +36,7 @@ class SnapshotJob:
     page_items: int | None = None  # Scan's Limit; None lets the server fill 1 MB pages
     key_names: tuple[str, ...] = ()  # the source's key attributes, to name an item
     skip: tuple[int, ...] = ()  # segments copied by someone else (a Migrator savepoint's)
+    reports_capacity: bool = True  # False (Alternator): never ask for ConsumedCapacity
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,9 @@ class SnapshotCopier:
             request["ExclusiveStartKey"] = start_key
         if self.job.page_items:
             request["Limit"] = self.job.page_items
-        if self.read_budget.limited:
+        if self.read_budget.limited and self.job.reports_capacity:
             request["ReturnConsumedCapacity"] = "TOTAL"
         self.read_budget.wait_turn()
         answer = call_with_retries(lambda: self.source.call("Scan", request), self.policy)
-        used = answer.body.get("ConsumedCapacity")
-        if used:
-            self.read_budget.spend(float(used.get("CapacityUnits", 0)))
+        charge_read(self.read_budget, answer.body, answer.size)
         return answer

@@ -7,9 +7,13 @@ request while the budget is not in debt, and waits while it is.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
+
+READ_UNIT_BYTES = 8 * 1024  # what one eventually consistent read unit reads
 
 
 class CapacityBudget:
@@ -58,3 +62,17 @@ class CapacityBudget:
             self.units_per_second, self._tokens + (now - self._updated) * self.units_per_second
         )
         self._updated = now
+
+
+def charge_read(budget: CapacityBudget, body: Mapping[str, Any], size: int) -> None:
+    """Charge a read answer: the capacity the server reports, else its size in read units.
+
+    Alternator reports none (and some versions refuse to be asked): an eventually
+    consistent read unit is 8 KB, so the answer's bytes stand in for it.
+    """
+    used = body.get("ConsumedCapacity")
+    entries = [used] if isinstance(used, dict) else list(used or [])
+    for entry in entries:
+        budget.spend(float(entry.get("CapacityUnits", 0)))
+    if not entries and budget.limited:
+        budget.spend(max(1.0, math.ceil(size / READ_UNIT_BYTES)))

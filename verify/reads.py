@@ -16,7 +16,7 @@ from toolkit.dataplane import Answer
 from toolkit.errors import TerminalError
 from toolkit.items import Item, Key
 from toolkit.retry import RetryPolicy, call_with_retries
-from toolkit.throughput import CapacityBudget
+from toolkit.throughput import CapacityBudget, charge_read
 
 BATCH_GET_KEYS = 100  # BatchGetItem's limit, on DynamoDB and Alternator alike
 
@@ -35,16 +35,15 @@ class Table:
     name: str
     policy: RetryPolicy
     budget: CapacityBudget = field(default_factory=lambda: CapacityBudget(None))
+    reports_capacity: bool = True  # False (Alternator): never ask for ConsumedCapacity
 
     def read(self, operation: str, request: dict[str, Any]) -> Answer:
         """One request, retried while transient, within the read budget."""
-        if self.budget.limited:
+        if self.budget.limited and self.reports_capacity:
             request = {**request, "ReturnConsumedCapacity": "TOTAL"}
         self.budget.wait_turn()
         answer = call_with_retries(lambda: self.plane.call(operation, request), self.policy)
-        used = answer.body.get("ConsumedCapacity") or []
-        for entry in [used] if isinstance(used, dict) else used:
-            self.budget.spend(float(entry.get("CapacityUnits", 0)))
+        charge_read(self.budget, answer.body, answer.size)
         return answer
 
 

@@ -151,7 +151,10 @@ def run_verify(
             options,
             layout,
             settings,
-            Table(source_plane, layout.source_table, options.retry, _read_budget(config)),
+            Table(
+                *(source_plane, layout.source_table, options.retry, _read_budget(config)),
+                reports_capacity=not config.source.remove_consumed_capacity,
+            ),
             Table(target_plane, layout.target_table, options.retry),
             target_plane,
             report,
