@@ -25,6 +25,7 @@ from toolkit.config import DYNAMODB_MAX_BATCH, SourceConfig
 from toolkit.connections import Connection, connect
 from toolkit.dataplane import DataPlane
 from toolkit.errors import UserError
+from toolkit.metrics import Metrics
 from toolkit.retry import RetryPolicy
 from toolkit.table_schema import show
 from toolkit.throughput import CapacityBudget
@@ -41,6 +42,7 @@ class Common:
     create_table: bool
     bounds: SizeBounds
     log_path: Path | None
+    metrics: Metrics | None = None  # served on --metrics-port
 
 
 @dataclass
@@ -76,6 +78,7 @@ def run_mutate(
             oplog,
             say,
             stop,
+            metrics=common.metrics,
         )
         return mutation.run()
 
@@ -83,7 +86,7 @@ def run_mutate(
 def run_load(common: Common, settings: LoadSettings, say: Say, stop: threading.Event) -> LoadResult:
     table = _open_table(common, settings.items)
     with _plane(table.connection, settings.workers) as plane, _oplog(common) as oplog:
-        counters = Counters()
+        counters = Counters(common.metrics)
         writer = BatchWriter(
             CountingPlane(plane, counters),  # counts what the writer retries
             settings.table,
@@ -110,7 +113,7 @@ def run_load(common: Common, settings: LoadSettings, say: Say, stop: threading.E
 
 
 def _open_table(common: Common, keys: int) -> _Table:
-    connection = connect("source", common.section)
+    connection = connect("source", common.section, common.metrics)
     parts, created = table_keys(
         connection.control(), common.section.table, connection.where, common.create_table
     )

@@ -20,6 +20,7 @@ from mutator.mix import DEFAULT_PUT_FRACTION
 from mutator.options import source_section
 from mutator.rate import RateRange
 from mutator.run import MutateSettings
+from toolkit import observability
 from toolkit.errors import UserError
 from toolkit.stopping import graceful
 
@@ -137,6 +138,7 @@ def _rate_range(ctx: click.Context, param: click.Parameter, value: str | None) -
     help="Create the table when missing: id (S) hash key, version (N) range key, "
     "on demand, as the reference post's migration_test.",
 )
+@observability.options
 def mutate(
     keys: int,
     rates: RateRange | None,
@@ -155,6 +157,9 @@ def mutate(
     table: str | None,
     region: str | None,
     create_table: bool,
+    log_format: str,
+    metrics_port: int | None,
+    metrics_address: str,
 ) -> int:
     """Random puts and deletes on the source table, at 10-25 a second by default.
 
@@ -179,7 +184,10 @@ def mutate(
         if given:
             raise UserError(f"--load writes its items and exits; drop {', '.join(given)}")
     section = source_section(config_path, endpoint, table, region)
-    common = Common(section, create_table, SizeBounds(min_item_bytes, max_item_bytes), log_path)
+    # Not the config's metricsPort: that is the migration's, which may run beside the load.
+    metrics = observability.start(log_format, metrics_port, metrics_address)
+    bounds = SizeBounds(min_item_bytes, max_item_bytes)
+    common = Common(section, create_table, bounds, log_path, metrics)
     chosen_seed = secrets.randbelow(2**31) if seed is None else seed
     stop = threading.Event()
     with graceful(stop):

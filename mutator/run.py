@@ -27,6 +27,7 @@ from mutator.rate import RateController, RateRange
 from mutator.report import WindowReporter
 from mutator.stats import Counters, Tally, mutate_summary, window_line
 from toolkit.errors import TerminalError, ToolkitError
+from toolkit.metrics import Metrics
 from toolkit.retry import RetryPolicy
 from toolkit.writer import Plane
 
@@ -67,6 +68,7 @@ class Mutation:
         say: Callable[[str], None],
         stop: threading.Event,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self._plane = plane
@@ -77,7 +79,7 @@ class Mutation:
         self._say = say
         self._stop = stop  # set by the user (Ctrl-C, SIGTERM) or by a failure
         self._clock = clock
-        self._counters = Counters()
+        self._counters = Counters(metrics)
         self._failures: list[BaseException] = []
 
     def run(self) -> MutateResult:

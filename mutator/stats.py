@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from mutator.mix import DELETE, PUT
+from toolkit.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Tally:
 class Counters:
     """Thread-safe: ``acknowledged`` after the server's answer, ``retried`` per failure."""
 
+    metrics: Metrics | None = None  # served on --metrics-port
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counts: Counter[str] = field(default_factory=Counter)
     _codes: Counter[str] = field(default_factory=Counter)
@@ -45,6 +47,9 @@ class Counters:
     def acknowledged(self, kind: str, count: int = 1) -> None:
         with self._lock:
             self._counts[kind] += count
+        if self.metrics is not None:
+            self.metrics.operations.labels(kind).inc(count)
+            self.metrics.progressed()
 
     def retried(self, code: str) -> None:
         with self._lock:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import gc
 import importlib
-import logging
 import os
 import sqlite3
 import sys
 
 import click
 
-from toolkit import __version__, stopping
+from toolkit import __version__, log_format, stopping
 from toolkit.errors import ToolkitError
 
 EXIT_OK = 0
@@ -32,6 +31,7 @@ COMMANDS = {
     "local": "toolkit.local.commands",
     "migrate": "toolkit.migrate_command",
     "mutate": "mutator.command",
+    "status": "toolkit.status_command",
     "verify": "verify.command",
 }
 
@@ -56,14 +56,7 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     stopping.install()  # first: a signal is honoured from the first moment
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%y/%m/%d %H:%M:%S",
-    )
-    for noisy in ("botocore", "boto3", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    log_format.configure("text")  # a command's --log-format json may change it
     # Pages of items become many short-lived, acyclic dicts: at the default threshold
     # (700 new objects) the cycle collector ran dozens of times per 1 MB page, about
     # 4 us of CPU per copied item (bench/RESULTS.md). Cycles are rare here; run it less.
@@ -104,4 +97,4 @@ def run(argv: list[str] | None = None) -> int:
 
 def _say_error(message: str) -> None:
     # One line, whatever the message holds: a server's page may carry newlines.
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    click.echo(log_format.error_line(" ".join(message.split())), err=True)

@@ -115,6 +115,7 @@ class MigrationConfig:
     notes: tuple[str, ...]  # one line per Migrator key that has no effect here
     validation: ValidationConfig = dataclasses.field(default_factory=ValidationConfig)
     skip_segments: tuple[int, ...] = ()  # a Migrator savepoint's finished scan segments
+    metrics_port: int | None = None  # serve Prometheus metrics there (--metrics-port wins)
 
     @property
     def rename_map(self) -> dict[str, str]:
@@ -127,7 +128,8 @@ class MigrationConfig:
         return str(self.path or "config")
 
 
-_TOP_KEYS = ("source", "target", "renames", "savepoints", "validation", "skipSegments")
+_TOP_KEYS: tuple[str, ...] = ("source", "target", "renames", "savepoints", "validation")
+_TOP_KEYS += ("skipSegments", "metricsPort")
 _INERT_TOP = {
     "skipTokenRanges": "it applies to Cassandra sources only",
     "skipParquetFiles": "it applies to Parquet sources only",
@@ -364,6 +366,7 @@ def parse_config(data: object, origin: str = "config") -> MigrationConfig:
         (),
         read_validation(root.section("validation")),
         _skip_segments(root),
+        root.integer("metricsPort", 1, 65535),
     )
     check_pair(root, config.source, config.target)
     _top_level_extras(root)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -19,6 +20,7 @@ from toolkit.config import SourceConfig, TargetConfig
 from toolkit.dataplane import DataPlane
 from toolkit.errors import UserError
 from toolkit.http1 import Pools
+from toolkit.metrics import Metrics
 from toolkit.nodes import LiveNodes
 from toolkit.service_errors import translated
 
@@ -39,6 +41,7 @@ class Connection:
     section: Section
     session: boto3.Session
     region: str
+    metrics: Metrics | None = None  # counts the data plane's failed requests, when served
     _control: DynamoDBClient | None = field(default=None, init=False, repr=False)
     _streams: DynamoDBStreamsClient | None = field(default=None, init=False, repr=False)
 
@@ -75,8 +78,14 @@ class Connection:
         # On Alternator, stream reads spread over the nodes too: any node serves any shard.
         discovery = self.section.nodes
         nodes = LiveNodes(discovery, pools.get, self.role) if discovery else url
+        metrics, side = self.metrics, self.role
+        on_failure = None if metrics is None else partial(metrics.request_failed, side)
         return DataPlane(
-            nodes, self.region, credentials, pools=pools, role=self.role, patience=patience
+            *(nodes, self.region, credentials),
+            pools=pools,
+            role=side,
+            patience=patience,
+            on_failure=on_failure,
         )
 
     def _client_options(self) -> dict[str, Any]:
@@ -89,7 +98,7 @@ class Connection:
         }
 
 
-def connect(role: str, section: Section) -> Connection:
+def connect(role: str, section: Section, metrics: Metrics | None = None) -> Connection:
     credentials = section.credentials
     core = botocore.session.Session(profile=credentials.profile) if credentials.profile else None
     with translated("LoadProfile", role):
@@ -112,7 +121,7 @@ def connect(role: str, section: Section) -> Connection:
         )
     if credentials.assume_role is not None:
         _assume_role(session, credentials.assume_role.arn, credentials.assume_role.session_name)
-    return Connection(role, section, session, region)
+    return Connection(role, section, session, region, metrics)
 
 
 def _assume_role(session: boto3.Session, arn: str, session_name: str | None) -> None:

@@ -10,6 +10,7 @@ request; nothing here looks inside them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from toolkit.error_text import read_error
+from toolkit.errors import ServiceBusy, ServiceError
 from toolkit.http1 import Pools, TlsFailed, host_of, request_bytes
 from toolkit.reachability import Reachability
 from toolkit.service_errors import connection_failed, from_answer, tls_failed
@@ -72,6 +74,7 @@ class DataPlane:
         pools: Pools | None = None,
         role: str = "",
         patience: float = 120.0,
+        on_failure: Callable[[str, str], None] | None = None,
     ) -> None:
         self._nodes = OneNode(nodes) if isinstance(nodes, str) else nodes
         self._role = f"{role} " if role else ""  # errors name the side: "target http://..."
@@ -83,6 +86,7 @@ class DataPlane:
         self._pools = pools or Pools(connections, timeout, ca_bundle)
         # patience: how long the retries above go on, said while the side is down
         self._reachability = Reachability(self._role + self.url, patience)
+        self._on_failure = on_failure  # (operation, error code) of each failed request
 
     def call(self, operation: str, request: dict[str, Any], api: str = DYNAMODB_API) -> Answer:
         body = orjson.dumps(request)
@@ -99,15 +103,22 @@ class DataPlane:
         except OSError as error:
             self._nodes.failed(url)
             self._reachability.failed(self._role + url, error)
-            raise connection_failed(error, operation, self._role + url) from None
+            raise self._failed(connection_failed(error, operation, self._role + url)) from None
         self._reachability.answered()
         if answer.status == 200:
             return Answer(orjson.loads(answer.body), len(answer.body))
-        raise self._error(answer.status, answer.body, operation, url)
+        raise self._failed(self._error(answer.status, answer.body, operation, url))
 
     def close(self) -> None:
         self._pools.close()
 
-    def _error(self, status: int, data: bytes, operation: str, url: str) -> Exception:
+    def _failed(self, error: ServiceError | ServiceBusy) -> ServiceError | ServiceBusy:
+        if self._on_failure is not None:
+            self._on_failure(error.operation, error.code)
+        return error
+
+    def _error(
+        self, status: int, data: bytes, operation: str, url: str
+    ) -> ServiceError | ServiceBusy:
         code, message = read_error(data)
         return from_answer(status, code, message, operation, self._role + url)

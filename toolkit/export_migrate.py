@@ -42,6 +42,7 @@ from toolkit.migrate import (
     _Run,
     _stopped,
 )
+from toolkit.observers import watched
 from toolkit.replay import ReplayStatus
 from toolkit.retry import stoppable
 from toolkit.s3_store import Store, s3_store
@@ -73,8 +74,9 @@ def run_export_migration(
     keys = [k.name for k in key_schema(description)]
     table = config.source.table or "(the exported one)"
     check_renames(list(config.rename_map.items()), keys, ttl, table, config.origin)
-    target = connect("target", config.target)
+    target = connect("target", config.target, options.metrics)
     state = RunState(options.state_path)
+    progress, status = watched(progress, status, state, options.metrics)
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
         # Without a live table, the run never reads a source table: the target stands in.

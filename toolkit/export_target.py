@@ -39,6 +39,7 @@ from toolkit.estimate import default_segments, read_budget
 from toolkit.export_format import DataFile, files_manifest, item_line, md5_base64, show_time
 from toolkit.items import RenameClash, apply_renames, ttl_expired
 from toolkit.migrate import MigrateOptions, MigrationResult
+from toolkit.observers import SnapshotObserver, StateNotes
 from toolkit.retry import RetryPolicy, StopRequested, call_with_retries, stoppable
 from toolkit.s3_store import LocalStore, Store, s3_store
 from toolkit.schema import describe_source, ttl_attribute
@@ -73,11 +74,12 @@ def run_export_target(
     config = options.config
     target = config.target.s3_export
     assert target is not None
-    source = connect("source", config.source)
+    source = connect("source", config.source, options.metrics)
     description = describe_source(source.control(), config.source.table, source.where)
     store = _store(config, target)
     segments = config.source.scan_segments or default_segments(description)
     state = RunState(options.state_path)
+    progress = SnapshotObserver(progress, options.metrics, StateNotes(state))
     try:
         state.claim("source table", config.source.table, "use another --state for another table")
         state.claim("target export", config.target.table, "use another --state for another path")

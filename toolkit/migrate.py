@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from toolkit.config import MigrationConfig
 from toolkit.connections import Connection, connect
 from toolkit.errors import UserError
 from toolkit.estimate import default_segments, read_budget, warn_if_snapshot_is_long, write_budget
+from toolkit.metrics import Metrics
+from toolkit.observers import watched
 from toolkit.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
 from toolkit.retry import RetryPolicy, stoppable
 from toolkit.schema import copy_ttl, describe_source, ensure_target, ttl_attribute
@@ -40,6 +43,7 @@ class MigrateOptions:
     accept_existing_stream: bool = False
     replay: ReplaySettings = field(default_factory=ReplaySettings)
     stream_poll_seconds: float = 5.0
+    metrics: Metrics | None = None  # served on --metrics-port
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class _Run:
             CapacityBudget(write_budget(target)),
             self.options.retry,
             [k.name for k in keys],
+            None if self.options.metrics is None else self.options.metrics.writes_failed.inc,
         )
 
 
@@ -97,7 +102,11 @@ def run_migration(
         from toolkit.export_target import run_export_target
 
         return run_export_target(options, progress, stop)
-    source, target = connect("source", config.source), connect("target", config.target)
+    metrics = options.metrics
+    source, target = (
+        connect("source", config.source, metrics),
+        connect("target", config.target, metrics),
+    )
     description = describe_source(source.control(), config.source.table, source.where)
     ttl = ttl_attribute(source.control(), config.source.table, source.where)
     keys = [k.name for k in key_schema(description)]
@@ -105,6 +114,8 @@ def run_migration(
     segments = config.source.scan_segments or default_segments(description)
     _check_skipped(config, segments)
     state = RunState(options.state_path)
+    state.put("source_items", str(description.get("ItemCount") or ""))  # for status's ETA
+    progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
@@ -198,6 +209,7 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
         config.target.table,
         segments,
         workers,
+        extra={"table": config.source.table, "segments": segments, "workers": workers},
     )
     keys = tuple(k.name for k in key_schema(run.description))
     job = SnapshotJob(
@@ -242,9 +254,11 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
         reader, run.writer(settings.max_shards_at_once), run.state, settings, status, run.stop
     )
     summary = replayer.run()
+    run.state.put("drained_at", str(time.time()) if summary.drained else "")
     if summary.drained:
         log.info(
             "The stream is drained: the target holds every change made so far; "
-            "you can switch your application over to the target now"
+            "you can switch your application over to the target now",
+            extra={"table": run.config.source.table, "records": summary.records},
         )
     return summary

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 
+from toolkit import observability
 from toolkit.config import load_config
-from toolkit.migrate import MigrateOptions, run_migration
+from toolkit.log_format import display_console
+from toolkit.migrate import MigrateOptions, MigrationResult, run_migration
 from toolkit.progress import ReplayConsole, SnapshotBar
 from toolkit.replay import ReplaySettings
 from toolkit.stopping import graceful
@@ -53,12 +55,16 @@ def default_state_path(config_path: Path) -> Path:
     is_flag=True,
     help="Replay a stream the source table already had (it may miss old changes).",
 )
+@observability.options
 def migrate(
     config_path: Path,
     state_path: Path | None,
     scan_page_items: int | None,
     stop_when_drained: bool,
     accept_existing_stream: bool,
+    log_format: str,
+    metrics_port: int | None,
+    metrics_address: str,
 ) -> None:
     """Create the target table, copy the snapshot, replay the stream; resumable.
 
@@ -66,6 +72,7 @@ def migrate(
     the same command again to continue.
     """
     config = load_config(config_path)
+    metrics = observability.start(log_format, metrics_port or config.metrics_port, metrics_address)
     for note in config.notes:
         log.warning(note)
     options = MigrateOptions(
@@ -74,13 +81,34 @@ def migrate(
         page_items=scan_page_items,
         accept_existing_stream=accept_existing_stream,
         replay=ReplaySettings(stop_when_drained=stop_when_drained),
+        metrics=metrics,
     )
     stop = threading.Event()
-    with graceful(stop, _stopping), SnapshotBar() as bar, ReplayConsole() as status:
-        result = run_migration(options, bar, status, stop)
+    try:
+        console = display_console()
+        with (
+            graceful(stop, _stopping),
+            SnapshotBar(console) as bar,
+            ReplayConsole(console) as status,
+        ):
+            result = run_migration(options, bar, status, stop)
+    except BaseException:
+        if metrics is not None:
+            metrics.phase.state("failed")
+        raise
+    if metrics is not None:
+        metrics.phase.state(_ended(result))
     for summary in (result.snapshot, result.replay):
         if summary is not None:
             click.echo(summary.line())
+
+
+def _ended(result: MigrationResult) -> str:
+    """The phase a run ends in: drained, done (a snapshot alone), or stopped."""
+    if result.replay is not None:
+        return "drained" if result.replay.drained else "stopped"
+    done = result.snapshot is not None and result.snapshot.complete
+    return "done" if done else "stopped"
 
 
 def _stopping() -> None:

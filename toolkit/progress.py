@@ -101,7 +101,7 @@ class SnapshotBar(Display):
             self._started_at = self._logged_at = self._clock()
         self._progress.update(self._task, total=segments, completed=segments_done, items=items_done)
 
-    def page_copied(self, items: int) -> None:
+    def page_copied(self, items: int, size: int = 0, expired: int = 0) -> None:
         now = self._clock()
         with self._lock:
             self._items += items
@@ -120,6 +120,11 @@ class SnapshotBar(Display):
                 f"{rate:,.0f}",
                 task.completed,
                 task.total or 0,
+                extra={
+                    "items": total,
+                    "items_per_second": round(rate),
+                    "segments_done": task.completed,
+                },
             )
 
     def segment_done(self) -> None:

@@ -24,7 +24,7 @@ from botocore.exceptions import (
 )
 
 from toolkit.error_text import one_line, read_error, short_code
-from toolkit.errors import ServiceBusy, ServiceError, ToolkitError, UserError
+from toolkit.errors import ServiceBusy, ServiceError, UserError
 
 # Error codes after which the same request may succeed if sent again later.
 TRANSIENT_CODES = frozenset(
@@ -56,7 +56,9 @@ CLOCK_PHRASES = ("signature expired", "too skewed", "signature not yet current")
 REGION_PHRASES = ("scoped to", "region")
 
 
-def from_answer(status: int, code: str, message: str, operation: str, where: str) -> ToolkitError:
+def from_answer(
+    status: int, code: str, message: str, operation: str, where: str
+) -> ServiceError | ServiceBusy:
     """The error for an HTTP answer that was not a success: one line, with a hint.
 
     ``code`` and ``message`` may be what botocore made of a body that was not JSON

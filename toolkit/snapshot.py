@@ -62,7 +62,7 @@ class SnapshotSummary:
 
 class SnapshotProgress(Protocol):
     def started(self, segments: int, segments_done: int, items_done: int) -> None: ...
-    def page_copied(self, items: int) -> None: ...
+    def page_copied(self, items: int, size: int = 0, expired: int = 0) -> None: ...
     def segment_done(self) -> None: ...
     def finished(self) -> None: ...
 
@@ -135,7 +135,7 @@ class SnapshotCopier:
             start_key = answer.body.get("LastEvaluatedKey")
             self.state.checkpoint(segment.segment, start_key, len(live))
             counters.add(len(live), answer.size, len(items) - len(live))
-            self.progress.page_copied(len(live))
+            self.progress.page_copied(len(live), answer.size, len(items) - len(live))
             if start_key is None:
                 self.progress.segment_done()
                 return

@@ -95,6 +95,10 @@ class RunState:
         with self._mutex:
             self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (name, value))
 
+    def put_many(self, values: dict[str, str]) -> None:
+        with self._mutex:
+            self._db.executemany("INSERT OR REPLACE INTO run VALUES (?, ?)", values.items())
+
     def claim(self, name: str, value: str, hint: str) -> None:
         """Record ``value`` the first time; later runs must bring the same one."""
         recorded = self.get(name)

@@ -7,7 +7,7 @@ through untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,7 +61,9 @@ class BatchWriter:
         budget: CapacityBudget,
         policy: RetryPolicy,
         key_names: Sequence[str],
+        on_failed: Callable[[int], None] | None = None,
     ) -> None:
+        self._on_failed = on_failed  # told how many writes failed for good
         self._plane = plane
         self._table = table
         self._capabilities = capabilities
@@ -109,6 +111,8 @@ class BatchWriter:
         return unprocessed
 
     def _failed(self, pending: list[WriteRequest], cause: ToolkitError | None) -> TerminalError:
+        if self._on_failed is not None:
+            self._on_failed(len(pending))
         keys = [orjson.dumps(self._key_of(r)).decode() for r in pending[:3]]
         more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
         why = str(cause) if cause else "the target kept returning them as unprocessed"

@@ -14,7 +14,9 @@ from typing import IO
 import click
 from rich.console import Console
 
+from toolkit import observability
 from toolkit.errors import UserError
+from toolkit.log_format import display_console
 from verify.progress import ComparisonBar
 from verify.report import ReportFile
 from verify.session import PAGE_ITEMS, VerifyOptions, run_verify
@@ -108,6 +110,7 @@ EXIT_DIFFERENT = 1
     show_default=True,
     help="Items per Scan page (Scan's Limit): memory per worker grows with it.",
 )
+@observability.options
 def verify(
     config_path: Path | None,
     source_endpoint: str | None,
@@ -125,6 +128,9 @@ def verify(
     repair: bool,
     show: int,
     scan_page_items: int,
+    log_format: str,
+    metrics_port: int | None,
+    metrics_address: str,
 ) -> int:
     """Compare source and target item by item; exit 0 only when identical.
 
@@ -136,6 +142,8 @@ def verify(
         SideFlags(source_endpoint, source_table), SideFlags(target_endpoint, target_table), region
     )
     config = load_verify_config(config_path, flags)
+    # Not the config's metricsPort: that is the migration's, which may run beside verify.
+    metrics = observability.start(log_format, metrics_port, metrics_address)
     for note in config.notes:
         log.warning(note)
     options = VerifyOptions(
@@ -148,10 +156,11 @@ def verify(
         repair=repair,
         show=show,
         page_items=scan_page_items,
+        metrics=metrics,
     )
     with ExitStack() as stack:
         stream = stack.enter_context(_open_report(report_path)) if report_path else None
-        bar = stack.enter_context(ComparisonBar())
+        bar = stack.enter_context(ComparisonBar(display_console()))
         summary = run_verify(config, options, ReportFile(stream), Console(), bar)
     return EXIT_IDENTICAL if summary.identical else EXIT_DIFFERENT
 

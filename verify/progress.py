@@ -7,7 +7,9 @@ import threading
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from toolkit.metrics import Metrics
 from toolkit.progress import Display, stdout_is_terminal
+from verify.compare import Progress as ComparisonProgress
 
 
 class ComparisonBar(Display):
@@ -57,3 +59,29 @@ class ComparisonBar(Display):
             if self._task is not None:
                 self._progress.remove_task(self._task)
             self._task = None
+
+
+class VerifyObserver:
+    """The comparison's progress, passed on to the bar and to the metrics (when served)."""
+
+    def __init__(self, display: ComparisonProgress, metrics: Metrics | None) -> None:
+        self._display, self._metrics = display, metrics
+        self._direction = ""
+
+    def direction_started(self, name: str, segments: int) -> None:
+        self._direction = name
+        self._display.direction_started(name, segments)
+        if self._metrics is not None:
+            self._metrics.phase.state("snapshot")  # scanning, as a snapshot does
+            self._metrics.progressed()
+
+    def page_compared(self, items: int) -> None:
+        self._display.page_compared(items)
+        if self._metrics is not None:
+            self._metrics.items_compared.labels(self._direction).inc(items)
+            self._metrics.progressed()
+
+    def direction_done(self) -> None:
+        self._display.direction_done()
+        if self._metrics is not None:
+            self._metrics.progressed(working=False)

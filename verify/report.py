@@ -16,6 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from toolkit.metrics import Metrics
 from verify.compare import PassResult
 from verify.diff import Difference, Kind
 from verify.repair import Repairer
@@ -57,6 +58,7 @@ class Findings:
     repairer: Repairer | None = None
     limit: int | None = None  # validation.failuresToFetch: the pass stops at this many
     stop: threading.Event = field(default_factory=threading.Event)  # set at the limit
+    metrics: Metrics | None = None  # counts differences, when served
     counts: Counter[str] = field(default_factory=Counter)
     kept: list[Difference] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,6 +72,8 @@ class Findings:
                 self.kept.append(difference)
             if self.limit is not None and self.total >= self.limit:
                 self.stop.set()
+        if self.metrics is not None:
+            self.metrics.differences.labels(difference.kind).inc()
         action = self.repairer.add(difference) if self.repairer else None
         self.report.write(difference_line(difference, self.pass_number, action))
 

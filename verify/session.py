@@ -18,11 +18,13 @@ from toolkit.config import MigrationConfig
 from toolkit.connections import connect
 from toolkit.dataplane import DataPlane
 from toolkit.estimate import share
+from toolkit.metrics import Metrics
 from toolkit.retry import RetryPolicy
 from toolkit.throughput import CapacityBudget
 from toolkit.writer import BatchWriter, TargetCapabilities
 from verify.compare import Comparison, PassSettings, Progress
 from verify.layout import MIN_SEGMENTS, Layout, read_layout
+from verify.progress import VerifyObserver
 from verify.reads import Table
 from verify.repair import Repairer
 from verify.report import Findings, ReportFile, Summary, print_report, summarize
@@ -46,6 +48,7 @@ class VerifyOptions:
     show: int = 20  # differences listed on the screen per pass
     page_items: int | None = PAGE_ITEMS  # None: the server's 1 MB pages
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    metrics: Metrics | None = None  # served on --metrics-port
 
 
 @dataclass
@@ -98,8 +101,10 @@ class Session:
         findings = Findings(
             self.passes, self.report, self.options.show, self._repairer(repair), limit
         )
+        findings.metrics = self.options.metrics
+        progress = VerifyObserver(self.progress, self.options.metrics)
         comparison = Comparison(
-            *(self.layout, self.settings, self.source, self.target, findings, self.progress),
+            *(self.layout, self.settings, self.source, self.target, findings, progress),
             stop=findings.stop,
         )
         result = comparison.run()
@@ -134,7 +139,9 @@ def run_verify(
     console: Console,
     progress: Progress,
 ) -> Summary:
-    source, target = connect("source", config.source), connect("target", config.target)
+    metrics = options.metrics
+    source = connect("source", config.source, metrics)
+    target = connect("target", config.target, metrics)
     layout = read_layout(config, source, target)
     settings = pass_settings(config, options, layout)
     if settings.tolerance:
