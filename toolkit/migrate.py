@@ -114,13 +114,13 @@ def run_migration(
     segments = config.source.scan_segments or default_segments(description)
     _check_skipped(config, segments)
     state = RunState(options.state_path)
-    state.put("source_items", str(description.get("ItemCount") or ""))  # for status's ETA
     progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
         run = _Run(options, source, target, description, state, progress, stop)
         _claim(run, segments)
+        state.put("source_items", str(description.get("ItemCount") or ""))  # status's ETA
         plan = None
         if config.target.stream_changes:
             plan = plan_stream(description, state, options.accept_existing_stream)
