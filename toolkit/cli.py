@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%y/%m/%d %H:%M:%S",
     )
-    for noisy in ("botocore", "boto3", "urllib3"):
+    for noisy in ("botocore", "boto3", "urllib3", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Pages of items become many short-lived, acyclic dicts: at the default threshold
     # (700 new objects) the cycle collector ran dozens of times per 1 MB page, about

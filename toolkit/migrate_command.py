@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from toolkit.config import load_config
+from toolkit.engines.choose import engine_for, engine_options
 from toolkit.migrate import MigrateOptions, run_migration
 from toolkit.progress import ReplayConsole, SnapshotBar
 from toolkit.replay import ReplaySettings
@@ -53,12 +54,16 @@ def default_state_path(config_path: Path) -> Path:
     is_flag=True,
     help="Replay a stream the source table already had (it may miss old changes).",
 )
+@engine_options
 def migrate(
     config_path: Path,
     state_path: Path | None,
     scan_page_items: int | None,
     stop_when_drained: bool,
     accept_existing_stream: bool,
+    engine: str,
+    master: str | None,
+    spark_conf: tuple[str, ...],
 ) -> None:
     """Create the target table, copy the snapshot, replay the stream; resumable.
 
@@ -68,16 +73,18 @@ def migrate(
     config = load_config(config_path)
     for note in config.notes:
         log.warning(note)
-    options = MigrateOptions(
-        config,
-        state_path or default_state_path(config_path),
-        page_items=scan_page_items,
-        accept_existing_stream=accept_existing_stream,
-        replay=ReplaySettings(stop_when_drained=stop_when_drained),
-    )
     stop = threading.Event()
-    with graceful(stop, _stopping), SnapshotBar() as bar, ReplayConsole() as status:
-        result = run_migration(options, bar, status, stop)
+    with engine_for(engine, master, spark_conf) as runner:
+        options = MigrateOptions(
+            config,
+            state_path or default_state_path(config_path),
+            page_items=scan_page_items,
+            accept_existing_stream=accept_existing_stream,
+            replay=ReplaySettings(stop_when_drained=stop_when_drained),
+            engine=runner,
+        )
+        with graceful(stop, _stopping), SnapshotBar() as bar, ReplayConsole() as status:
+            result = run_migration(options, bar, status, stop)
     for summary in (result.snapshot, result.replay):
         if summary is not None:
             click.echo(summary.line())

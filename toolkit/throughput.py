@@ -58,3 +58,8 @@ class CapacityBudget:
             self.units_per_second, self._tokens + (now - self._updated) * self.units_per_second
         )
         self._updated = now
+
+
+def shared(units: float | None, share: float) -> CapacityBudget:
+    """A budget of ``share`` of ``units`` a second: one of the tasks that run at once."""
+    return CapacityBudget(None if units is None else units * share)

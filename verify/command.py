@@ -14,6 +14,7 @@ from typing import IO
 import click
 from rich.console import Console
 
+from toolkit.engines.choose import engine_for, engine_options
 from toolkit.errors import UserError
 from verify.progress import ComparisonBar
 from verify.report import ReportFile
@@ -108,6 +109,7 @@ EXIT_DIFFERENT = 1
     show_default=True,
     help="Items per Scan page (Scan's Limit): memory per worker grows with it.",
 )
+@engine_options
 def verify(
     config_path: Path | None,
     source_endpoint: str | None,
@@ -125,6 +127,9 @@ def verify(
     repair: bool,
     show: int,
     scan_page_items: int,
+    engine: str,
+    master: str | None,
+    spark_conf: tuple[str, ...],
 ) -> int:
     """Compare source and target item by item; exit 0 only when identical.
 
@@ -138,18 +143,19 @@ def verify(
     config = load_verify_config(config_path, flags)
     for note in config.notes:
         log.warning(note)
-    options = VerifyOptions(
-        both_directions=both_directions,
-        segments=segments,
-        workers=workers,
-        recheck=recheck,
-        interval=interval,
-        recheck_delay=recheck_delay,
-        repair=repair,
-        show=show,
-        page_items=scan_page_items,
-    )
     with ExitStack() as stack:
+        options = VerifyOptions(
+            both_directions=both_directions,
+            segments=segments,
+            workers=workers,
+            recheck=recheck,
+            interval=interval,
+            recheck_delay=recheck_delay,
+            repair=repair,
+            show=show,
+            page_items=scan_page_items,
+            engine=stack.enter_context(engine_for(engine, master, spark_conf)),
+        )
         stream = stack.enter_context(_open_report(report_path)) if report_path else None
         bar = stack.enter_context(ComparisonBar())
         summary = run_verify(config, options, ReportFile(stream), Console(), bar)
