@@ -99,6 +99,12 @@ def run_migration(
     stop: threading.Event,
 ) -> MigrationResult:
     config = options.config
+    exported = config.source.s3_export or config.target.s3_export
+    if exported is not None and not options.engine.in_process:
+        raise UserError(
+            "--engine spark runs the scan segments of a table; an S3 export source or target "
+            "runs on the embedded engine: drop --engine spark"
+        )
     # Imported here: only runs with an S3 export load boto3's S3 (and they import this module).
     if config.source.s3_export is not None:
         from toolkit.export_migrate import run_export_migration

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -14,6 +15,23 @@ from toolkit.errors import UserError
 
 ENGINES = ("embedded", "spark")
 F = TypeVar("F", bound=Callable[..., Any])
+# Spark's master URLs (Spark 4 dropped Mesos): checked here, before a JVM starts, since
+# Spark's own refusal of a bad one is a Java stack trace on stderr.
+_MASTER = re.compile(
+    r"local(\[(\*|[1-9]\d*)(,[1-9]\d*)?\])?|local-cluster\[[1-9]\d*,[1-9]\d*,[1-9]\d*\]"
+    r"|spark://[^\s/]+(:\d+)?(,[^\s/]+(:\d+)?)*|yarn|k8s://\S+"
+)
+MASTERS = (
+    "local, local[N], local[*], local[N,F], local-cluster[N,C,M], spark://HOST:PORT, "
+    "yarn or k8s://URL"
+)
+
+
+def check_master(master: str) -> str:
+    """The master URL as given, if Spark takes its form; else one line saying which do."""
+    if not _MASTER.fullmatch(master):
+        raise UserError(f"--master {master}: not a Spark master URL; Spark takes {MASTERS}")
+    return master
 
 
 def engine_options(command: F) -> F:
@@ -65,6 +83,8 @@ def engine_for(name: str, master: str | None, conf: Sequence[str]) -> Iterator[E
         yield EmbeddedEngine()
         return
     settings = spark_settings(conf)
+    if master is not None:
+        check_master(master)
     from toolkit.engines.spark import start_spark  # PySpark only when asked for
 
     engine = start_spark(master, settings)

@@ -163,10 +163,8 @@ def start_spark(master: str | None, settings: Sequence[tuple[str, str]]) -> Spar
     conf = SparkConf().setAppName("toolkit").set("spark.ui.showConsoleProgress", "false")
     for key, value in settings:
         conf.set(key, value)
-    if master:
+    if master:  # else spark-submit's, which is local[*] unless it was given one
         conf.setMaster(master)
-    elif not conf.contains("spark.master"):  # not under spark-submit: this machine's cores
-        conf.setMaster("local[*]")
     handler = signal.getsignal(signal.SIGINT)
     try:
         context = SparkContext.getOrCreate(conf)
