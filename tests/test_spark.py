@@ -6,6 +6,7 @@ PySpark), so the tests run as few of them as they can.
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.convergence
 
 SPARK = ("--engine", "spark", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false")
-ITEMS = 12_000
+ITEMS = 16_000
 SEGMENTS = 8
+PAGES = ("--scan-page-items", "100")
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +68,13 @@ def segments(state: Path) -> dict[int, tuple[int, int, bool]]:
     return {segment: (items, pages, bool(done)) for segment, items, pages, done in rows}
 
 
-def finished_one(state: Path) -> bool:
-    return any(done for *_, done in segments(state).values())
+def finished(state: Path, seen: dict[int, tuple[int, int, bool]] | None = None) -> set[int]:
+    """The segments recorded as done (in ``seen``, else in the state file now)."""
+    return {s for s, (_, _, done) in (segments(state) if seen is None else seen).items() if done}
+
+
+def copied(out: str) -> int:
+    return int(out.split("Snapshot ")[1].split(": ")[1].split(" items")[0])
 
 
 def test_spark_snapshot_under_a_live_load_then_the_replay_ends_identical(run: Run) -> None:
@@ -87,7 +94,7 @@ def test_spark_snapshot_under_a_live_load_then_the_replay_ends_identical(run: Ru
     assert_identical(run)
 
 
-def test_driver_killed_mid_snapshot_resumes_without_copying_finished_segments_again(
+def test_driver_killed_or_stopped_mid_snapshot_resumes_without_copying_finished_segments(
     endpoints: Endpoints,
     source_client: DynamoDBClient,
     target_client: DynamoDBClient,
@@ -104,23 +111,32 @@ def test_driver_killed_mid_snapshot_resumes_without_copying_finished_segments_ag
         section(endpoints.target, table_name),
     )
     try:
-        first = run.migrate("--scan-page-items", "100", *SPARK)
-        run.wait_until("a finished segment", lambda: finished_one(run.state), first)
+        first = run.migrate(*PAGES, *SPARK)
+        run.wait_until("a finished segment", lambda: len(finished(run.state)) > 0, first)
         run.kill(first)
+        killed = segments(run.state)
+        assert 0 < len(finished(run.state)) < SEGMENTS, "the kill must land mid-snapshot"
+
+        second = run.migrate(*PAGES, *SPARK)
+        at_kill = len(finished(run.state, killed))
+        run.wait_until("one more segment", lambda: len(finished(run.state)) > at_kill, second)
+        out, _ = run.stop(second, signal.SIGTERM)
     finally:
         run.kill_all()
-    before = segments(run.state)
-    finished = {s for s, (_, _, done) in before.items() if done}
-    assert 0 < len(finished) < SEGMENTS, "the kill must land mid-snapshot"
-    copied_before = sum(items for items, _, _ in before.values())
+    assert "Snapshot stopped: " in out
+    stopped = segments(run.state)
+    assert finished(run.state, killed) < finished(run.state, stopped) < set(range(SEGMENTS))
+    # The segments whose tasks were cancelled are not recorded at all, and those
+    # finished before are as they were.
+    assert all(stopped[s] == (0, 0, False) for s in set(stopped) - finished(run.state, stopped))
+    assert all(stopped[s] == killed[s] for s in finished(run.state, killed))
 
-    out, _ = run.finish(run.migrate("--scan-page-items", "100", *SPARK))
+    out, _ = run.finish(run.migrate(*PAGES, *SPARK))
 
-    copied_again = int(out.split("Snapshot done: ")[1].split(" items")[0])
-    assert copied_again == ITEMS - copied_before  # nothing of the finished segments again
+    assert copied(out) == ITEMS - sum(items for items, _, _ in stopped.values())
     after = segments(run.state)
-    assert {s: after[s] for s in finished} == {s: before[s] for s in finished}
-    assert all(done for *_, done in after.values())
+    assert all(after[s] == stopped[s] for s in finished(run.state, stopped))
+    assert finished(run.state, after) == set(range(SEGMENTS))
     assert sum(items for items, _, _ in after.values()) == ITEMS
     verify = ("verify", "--config", str(run.config), "--both-directions", *SPARK)
     identical = run_cli(*verify, "--report", str(tmp_path / "same.jsonl"), timeout=300)

@@ -74,7 +74,8 @@ def migrate(
     for note in config.notes:
         log.warning(note)
     stop = threading.Event()
-    with engine_for(engine, master, spark_conf) as runner:
+    # Graceful around the engine too: a signal while Spark starts or stops is a stop.
+    with graceful(stop, _stopping), engine_for(engine, master, spark_conf) as runner:
         options = MigrateOptions(
             config,
             state_path or default_state_path(config_path),
@@ -83,7 +84,7 @@ def migrate(
             replay=ReplaySettings(stop_when_drained=stop_when_drained),
             engine=runner,
         )
-        with graceful(stop, _stopping), SnapshotBar() as bar, ReplayConsole() as status:
+        with SnapshotBar() as bar, ReplayConsole() as status:
             result = run_migration(options, bar, status, stop)
     for summary in (result.snapshot, result.replay):
         if summary is not None:
