@@ -7,8 +7,10 @@ when it is not installed (ModuleNotFoundError), and the real CLI runs after that
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.helpers import REPO, error_line
+from tests.helpers import REPO, error_line, run_cli
 from tests.refusals import Case
-from tests.tables import scan_all, section, write_config
+from tests.tables import load, scan_all, section, write_config
 from toolkit.engines.choose import check_master
 from toolkit.engines.submit import on_spark
 from toolkit.errors import UserError
@@ -89,7 +91,14 @@ def test_every_form_of_a_spark_master_is_taken(master: str) -> None:
     assert check_master(master) == master
 
 
-@given(st.text(max_size=30).filter(lambda text: text.strip() != text or " " in text))
+@given(
+    st.builds(
+        "{}{}{}".format,
+        st.sampled_from(["", "local", "local[2]", "spark://h:7077", "yarn"]),
+        st.sampled_from([" ", "\t", "\n", "\u00a0"]),
+        st.sampled_from(["", "local", "[2]", "yarn", "x"]),
+    )
+)
 def test_a_master_with_spaces_around_or_in_it_is_refused(master: str) -> None:
     with pytest.raises(UserError, match="not a Spark master URL"):
         check_master(master)
@@ -144,6 +153,35 @@ def test_spark_submit_runs_the_same_migrate_on_the_spark_engine(
     assert "2 segments, 1 at a time, on the spark engine" in result.stdout
     assert "Snapshot done: 5 items" in result.stdout
     assert scan_all(endpoints.target, table_name) == scan_all(endpoints.source, table_name)
+
+
+def test_an_error_inside_a_spark_task_is_the_toolkit_s_one_line(
+    endpoints: Endpoints, case: Case, table_name: str, tmp_path: Path
+) -> None:
+    """A rename clash is found by the task that copies the item: one line, nothing recorded."""
+    case.source_table()
+    clash = {"id": {"S": "both"}, "a": {"S": "old"}, "b": {"S": "new"}}
+    load(endpoints.source, table_name, [clash], ["id"])
+    config = write_config(
+        tmp_path / "clash.yaml",
+        section(endpoints.source, table_name, scanSegments=2),
+        section(endpoints.target, table_name),
+        renames=[{"from": "a", "to": "b"}],
+    )
+    state = tmp_path / "clash.sqlite"
+    result = run_cli(
+        *("migrate", "--config", str(config), "--state", str(state)),
+        *("--engine", "spark", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false"),
+        timeout=180,
+    )
+    line = error_line(result)
+    assert 'item {"id":{"S":"both"}} of table' in line and "holds both a and b" in line
+    with closing(sqlite3.connect(state)) as db:
+        recorded = db.execute("SELECT segment, items, done FROM segments").fetchall()
+    # The clash's segment is not recorded; the other one is, whole, or not at all.
+    assert len(recorded) == 2 and not all(done for *_, done in recorded)
+    assert all(done or items == 0 for _, items, done in recorded)
+    assert not any("'both'" in key for key in scan_all(endpoints.target, table_name))
 
 
 def test_the_entry_names_the_spark_engine_unless_one_is_given() -> None:

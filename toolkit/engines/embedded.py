@@ -50,7 +50,11 @@ class EmbeddedEngine:
     def _unit(do: Callable[[U], R], unit: U, stop: threading.Event) -> _Ran[R] | None:
         if stop.is_set():  # asked to stop before this unit started: it is not run
             return None
-        return _Ran(do(unit))
+        try:
+            return _Ran(do(unit))
+        except BaseException:
+            stop.set()  # at once: no other unit starts while the error travels up
+            raise
 
 
 @dataclass(frozen=True)

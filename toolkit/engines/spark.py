@@ -113,13 +113,14 @@ class SparkEngine:
         try:
             while pending:
                 ended, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                ran = [future for future in ended if future.exception() is None]
+                for future in ran:  # finished units are recorded before a failure is raised
+                    if isinstance(outcome := future.result(), _Done):
+                        done(futures[future], outcome.result)
                 for future in ended:
-                    outcome = future.result()
-                    if isinstance(outcome, _Failed):
+                    if isinstance(outcome := future.result(), _Failed):
                         error = TransientError if outcome.transient else TerminalError
                         raise error(outcome.message)
-                    if outcome is not None:
-                        done(futures[future], outcome.result)
                 if stop.is_set() and not cancelled:
                     log.info("Stopping: cancelling the Spark tasks that run; they are not recorded")
                     self._context.cancelJobGroup(group)
@@ -143,11 +144,9 @@ class _Task(Generic[U, R]):
 
 def one_line(error: BaseException) -> str:
     """The first line that names an exception, out of Spark's (Java and Python) traces."""
-    text = str(error)
-    for line in text.splitlines():
-        if _EXCEPTION_LINE.match(line.strip()):
-            return line.strip()
-    return next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
+    lines = [line.strip().lstrip(": ") for line in str(error).splitlines()]  # Py4J's ": "
+    named = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return next(iter(named or [line for line in lines if line]), type(error).__name__)
 
 
 def start_spark(master: str | None, settings: Sequence[tuple[str, str]]) -> SparkEngine:
