@@ -16,6 +16,8 @@ from typing import Any
 
 from toolkit.config import MigrationConfig
 from toolkit.connections import Connection, connect
+from toolkit.engines.base import Engine
+from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.errors import UserError
 from toolkit.estimate import default_segments, read_budget, warn_if_snapshot_is_long, write_budget
 from toolkit.metrics import Metrics
@@ -23,7 +25,15 @@ from toolkit.observers import watched
 from toolkit.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
 from toolkit.retry import RetryPolicy, stoppable
 from toolkit.schema import copy_ttl, describe_source, ensure_target, ttl_attribute
-from toolkit.snapshot import SnapshotCopier, SnapshotJob, SnapshotProgress, SnapshotSummary
+from toolkit.segment_copy import CopyTools
+from toolkit.snapshot import (
+    SharedTools,
+    SnapshotCopier,
+    SnapshotJob,
+    SnapshotProgress,
+    SnapshotSummary,
+)
+from toolkit.snapshot_work import SegmentsFromConfig
 from toolkit.state import RunState
 from toolkit.stream_reader import StreamReader
 from toolkit.stream_setup import StreamPlan, enable_stream, plan_stream
@@ -44,6 +54,7 @@ class MigrateOptions:
     replay: ReplaySettings = field(default_factory=ReplaySettings)
     stream_poll_seconds: float = 5.0
     metrics: Metrics | None = None  # served on --metrics-port
+    engine: Engine = field(default_factory=EmbeddedEngine)  # what runs the snapshot's segments
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,12 @@ def run_migration(
     stop: threading.Event,
 ) -> MigrationResult:
     config = options.config
+    exported = config.source.s3_export or config.target.s3_export
+    if exported is not None and not options.engine.in_process:
+        raise UserError(
+            "--engine spark runs the scan segments of a table; an S3 export source or target "
+            "runs on the embedded engine: drop --engine spark"
+        )
     # Imported here: only runs with an S3 export load boto3's S3 (and they import this module).
     if config.source.s3_export is not None:
         from toolkit.export_migrate import run_export_migration
@@ -200,15 +217,19 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
         return None
     budget = read_budget(config.source, run.description)
     warn_if_snapshot_is_long(run.description, budget, config.target.stream_changes)
-    workers = min(config.source.max_map_tasks or segments, segments)
+    engine = run.options.engine
+    slots = engine.parallelism or segments
+    workers = min(config.source.max_map_tasks or slots, segments)
     log.info(
-        "Copying the snapshot of %s (about %s items, %s bytes) into %s: %d segments, %d at a time",
+        "Copying the snapshot of %s (about %s items, %s bytes) into %s: %d segments, %d at a "
+        "time, on the %s engine",
         config.source.table,
         run.description.get("ItemCount", "?"),
         run.description.get("TableSizeBytes", "?"),
         config.target.table,
         segments,
         workers,
+        engine.name,
         extra={"table": config.source.table, "segments": segments, "workers": workers},
     )
     keys = tuple(k.name for k in key_schema(run.description))
@@ -216,15 +237,10 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
         *(config.source.table, segments, workers, run.renames, ttl, run.options.page_items),
         *(keys, config.skip_segments, not config.source.remove_consumed_capacity),
     )
+    shared = engine.in_process
+    work = _shared_work(run, job, budget) if shared else _spark_work(run, job, budget)
     copier = SnapshotCopier(
-        job,
-        run.source.data_plane(workers, patience=run.options.retry.give_up_after),
-        run.writer(workers),
-        run.state,
-        CapacityBudget(budget),
-        run.options.retry,
-        run.progress,
-        run.stop,
+        job, work, engine, run.state, run.progress, run.stop, records_pages=shared
     )
     summary = copier.run()
     if summary.complete:
@@ -232,6 +248,22 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
         if not config.target.stream_changes:
             log.info("Done transferring table snapshot")
     return summary
+
+
+def _shared_work(run: _Run, job: SnapshotJob, budget: float | None) -> SharedTools:
+    """Threads of this process: one data plane, one writer, the whole budgets."""
+    plane = run.source.data_plane(job.workers, patience=run.options.retry.give_up_after)
+    tools = CopyTools(plane, run.writer(job.workers), CapacityBudget(budget), run.options.retry)
+    return SharedTools(job, replace(tools, stop=run.stop), run.state, run.progress)
+
+
+def _spark_work(run: _Run, job: SnapshotJob, budget: float | None) -> SegmentsFromConfig:
+    """Spark tasks: each rebuilds its tools from the config and takes its budgets' share."""
+    keys = renamed_key_schema(key_schema(run.description), run.renames)
+    return SegmentsFromConfig(
+        *(run.config, job, tuple(k.name for k in keys), budget),
+        *(write_budget(run.config.target), run.options.retry.give_up_after),
+    )
 
 
 def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:

@@ -10,6 +10,7 @@ import click
 
 from toolkit import observability
 from toolkit.config import load_config
+from toolkit.engines.choose import engine_for, engine_options
 from toolkit.log_format import display_console
 from toolkit.migrate import MigrateOptions, MigrationResult, run_migration
 from toolkit.progress import ReplayConsole, SnapshotBar
@@ -56,6 +57,7 @@ def default_state_path(config_path: Path) -> Path:
     help="Replay a stream the source table already had (it may miss old changes).",
 )
 @observability.options
+@engine_options
 def migrate(
     config_path: Path,
     state_path: Path | None,
@@ -65,6 +67,9 @@ def migrate(
     log_format: str,
     metrics_port: int | None,
     metrics_address: str,
+    engine: str,
+    master: str | None,
+    spark_conf: tuple[str, ...],
 ) -> None:
     """Create the target table, copy the snapshot, replay the stream; resumable.
 
@@ -75,23 +80,22 @@ def migrate(
     metrics = observability.start(log_format, metrics_port or config.metrics_port, metrics_address)
     for note in config.notes:
         log.warning(note)
-    options = MigrateOptions(
-        config,
-        state_path or default_state_path(config_path),
-        page_items=scan_page_items,
-        accept_existing_stream=accept_existing_stream,
-        replay=ReplaySettings(stop_when_drained=stop_when_drained),
-        metrics=metrics,
-    )
     stop = threading.Event()
     try:
         console = display_console()
-        with (
-            graceful(stop, _stopping),
-            SnapshotBar(console) as bar,
-            ReplayConsole(console) as status,
-        ):
-            result = run_migration(options, bar, status, stop)
+        # Graceful around the engine too: a signal while Spark starts or stops is a stop.
+        with graceful(stop, _stopping), engine_for(engine, master, spark_conf) as runner:
+            options = MigrateOptions(
+                config,
+                state_path or default_state_path(config_path),
+                page_items=scan_page_items,
+                accept_existing_stream=accept_existing_stream,
+                replay=ReplaySettings(stop_when_drained=stop_when_drained),
+                metrics=metrics,
+                engine=runner,
+            )
+            with SnapshotBar(console) as bar, ReplayConsole(console) as status:
+                result = run_migration(options, bar, status, stop)
     except BaseException:
         if metrics is not None:
             metrics.phase.state("failed")

@@ -1,8 +1,12 @@
 """Copy a table's snapshot: parallel Scan segments into BatchWriteItem, resumable.
 
-Each worker owns one segment at a time. A page is scanned, its items written and
-acknowledged, and only then is the page checkpointed, so a restart continues
-every segment after its last finished page (at most one page is copied twice).
+Each segment is one unit of work (``toolkit.segment_copy.copy_segment``), run by
+an engine: threads of this process, or Spark tasks. The embedded engine
+checkpoints every page once its writes are acknowledged, so a restart continues
+each segment after its last finished page (at most one page copied twice). A
+Spark task reports its segment when it ends, and only then is the segment
+recorded as done: a restart copies unfinished segments again, from their last
+recorded key.
 """
 
 from __future__ import annotations
@@ -10,33 +14,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from toolkit.dataplane import Answer, DataPlane
-from toolkit.items import RenameClash, apply_renames, key_of, ttl_expired
-from toolkit.retry import RetryPolicy, StopRequested, call_with_retries
+from toolkit.engines.base import Engine, Work
+from toolkit.retry import StopRequested
+from toolkit.segment_copy import (
+    CopyTools,
+    PageCopied,
+    SegmentCopied,
+    SegmentStart,
+    SnapshotJob,
+    copy_segment,
+)
 from toolkit.state import RunState, SegmentProgress
-from toolkit.throughput import CapacityBudget, charge_read
-from toolkit.workers import wait_for_workers
-from toolkit.writer import BatchWriter
 
+__all__ = ["SnapshotCopier", "SnapshotJob", "SnapshotProgress", "SnapshotSummary"]
 log = logging.getLogger("migrator")
-
-
-@dataclass(frozen=True)
-class SnapshotJob:
-    source_table: str
-    total_segments: int
-    workers: int
-    renames: Mapping[str, str]
-    ttl_attribute: str | None
-    page_items: int | None = None  # Scan's Limit; None lets the server fill 1 MB pages
-    key_names: tuple[str, ...] = ()  # the source's key attributes, to name an item
-    skip: tuple[int, ...] = ()  # segments copied by someone else (a Migrator savepoint's)
-    reports_capacity: bool = True  # False (Alternator): never ask for ConsumedCapacity
 
 
 @dataclass(frozen=True)
@@ -67,49 +63,62 @@ class SnapshotProgress(Protocol):
     def finished(self) -> None: ...
 
 
-class _Counters:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.items = self.bytes = self.expired = 0
+@dataclass
+class SharedTools:
+    """The embedded engine's work: one set of tools for all threads, pages checkpointed."""
 
-    def add(self, items: int, size: int, expired: int) -> None:
-        with self._lock:
-            self.items += items
-            self.bytes += size
-            self.expired += expired
+    job: SnapshotJob
+    tools: CopyTools
+    state: RunState
+    progress: SnapshotProgress
+
+    @contextmanager
+    def open(self, share: float) -> Iterator[Callable[[SegmentStart], SegmentCopied]]:
+        yield lambda start: copy_segment(self.job, start, self.tools, self._page)
+
+    def _page(self, page: PageCopied) -> None:
+        self.state.checkpoint(page.segment, page.last_key, page.items)
+        self.progress.page_copied(page.items, page.size, page.expired)
 
 
 @dataclass
 class SnapshotCopier:
     job: SnapshotJob
-    source: DataPlane
-    writer: BatchWriter
+    work: Work[SegmentStart, SegmentCopied]
+    engine: Engine
     state: RunState
-    read_budget: CapacityBudget
-    policy: RetryPolicy
     progress: SnapshotProgress
     stop: threading.Event
-    now: Callable[[], float] = time.time
+    records_pages: bool  # the work checkpoints each page itself (SharedTools)
+    _copied: list[SegmentCopied] = field(default_factory=list)
 
     def run(self) -> SnapshotSummary:
         started = time.monotonic()
         segments = self._skip(self.state.segments(self.job.total_segments))
-        todo = [s for s in segments if not s.done]
+        todo = [SegmentStart(s.segment, s.last_key) for s in segments if not s.done]
         self.progress.started(
             len(segments), len(segments) - len(todo), sum(s.items for s in segments)
         )
-        counters = _Counters()
         try:
-            with ThreadPoolExecutor(self.job.workers, thread_name_prefix="segment") as pool:
-                futures = [pool.submit(self._copy_segment, s, counters) for s in todo]
-                wait_for_workers(futures, self.stop)
+            self.engine.run(self.work, todo, self.job.workers, self._done, self.stop)
         except StopRequested:
             pass  # asked to stop while retrying: the unwritten page is not checkpointed
         finally:
             self.progress.finished()
         complete = all(s.done for s in self.state.segments(self.job.total_segments))
         seconds = time.monotonic() - started
-        return SnapshotSummary(counters.items, counters.bytes, seconds, counters.expired, complete)
+        items, size, expired = (sum(getattr(c, n) for c in self._copied) for n in _SUMMED)
+        return SnapshotSummary(items, size, seconds, expired, complete)
+
+    def _done(self, start: SegmentStart, copied: SegmentCopied) -> None:
+        """A segment's unit ended (or stopped): record it unless its pages were."""
+        self._copied.append(copied)
+        if not self.records_pages:
+            self.progress.page_copied(copied.items, copied.size, copied.expired)
+            if copied.done:
+                self.state.checkpoint(start.segment, None, copied.items)
+        if copied.done:
+            self.progress.segment_done()
 
     def _skip(self, segments: list[SegmentProgress]) -> list[SegmentProgress]:
         """Record the skipped segments as done (none of their items counted); the rest as is."""
@@ -124,41 +133,5 @@ class SnapshotCopier:
             self.state.checkpoint(segment, None, 0)
         return self.state.segments(self.job.total_segments)
 
-    def _copy_segment(self, segment: SegmentProgress, counters: _Counters) -> None:
-        start_key = segment.last_key
-        while not self.stop.is_set():
-            answer = self._scan_page(segment.segment, start_key)
-            items: list[dict[str, Any]] = answer.body.get("Items", [])
-            now = self.now()
-            live = [i for i in items if not ttl_expired(i, self.job.ttl_attribute, now)]
-            self.writer.write([{"PutRequest": {"Item": self._renamed(i)}} for i in live])
-            start_key = answer.body.get("LastEvaluatedKey")
-            self.state.checkpoint(segment.segment, start_key, len(live))
-            counters.add(len(live), answer.size, len(items) - len(live))
-            self.progress.page_copied(len(live), answer.size, len(items) - len(live))
-            if start_key is None:
-                self.progress.segment_done()
-                return
 
-    def _renamed(self, item: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return apply_renames(item, self.job.renames)
-        except RenameClash as clash:  # raised before the page is written or checkpointed
-            raise clash.at(self.job.source_table, key_of(item, self.job.key_names)) from None
-
-    def _scan_page(self, segment: int, start_key: dict[str, Any] | None) -> Answer:
-        request: dict[str, Any] = {
-            "TableName": self.job.source_table,
-            "Segment": segment,
-            "TotalSegments": self.job.total_segments,
-        }
-        if start_key is not None:
-            request["ExclusiveStartKey"] = start_key
-        if self.job.page_items:
-            request["Limit"] = self.job.page_items
-        if self.read_budget.limited and self.job.reports_capacity:
-            request["ReturnConsumedCapacity"] = "TOTAL"
-        self.read_budget.wait_turn()
-        answer = call_with_retries(lambda: self.source.call("Scan", request), self.policy)
-        charge_read(self.read_budget, answer.body, answer.size)
-        return answer
+_SUMMED = ("items", "size", "expired")

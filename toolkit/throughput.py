@@ -76,3 +76,8 @@ def charge_read(budget: CapacityBudget, body: Mapping[str, Any], size: int) -> N
         budget.spend(float(entry.get("CapacityUnits", 0)))
     if not entries and budget.limited:
         budget.spend(max(1.0, math.ceil(size / READ_UNIT_BYTES)))
+
+
+def shared(units: float | None, share: float) -> CapacityBudget:
+    """A budget of ``share`` of ``units`` a second: one of the tasks that run at once."""
+    return CapacityBudget(None if units is None else units * share)

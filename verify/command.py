@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from toolkit import observability
+from toolkit.engines.choose import engine_for, engine_options
 from toolkit.errors import UserError
 from toolkit.log_format import display_console
 from verify.progress import ComparisonBar
@@ -111,6 +112,7 @@ EXIT_DIFFERENT = 1
     help="Items per Scan page (Scan's Limit): memory per worker grows with it.",
 )
 @observability.options
+@engine_options
 def verify(
     config_path: Path | None,
     source_endpoint: str | None,
@@ -131,6 +133,9 @@ def verify(
     log_format: str,
     metrics_port: int | None,
     metrics_address: str,
+    engine: str,
+    master: str | None,
+    spark_conf: tuple[str, ...],
 ) -> int:
     """Compare source and target item by item; exit 0 only when identical.
 
@@ -146,19 +151,20 @@ def verify(
     metrics = observability.start(log_format, metrics_port, metrics_address)
     for note in config.notes:
         log.warning(note)
-    options = VerifyOptions(
-        both_directions=both_directions,
-        segments=segments,
-        workers=workers,
-        recheck=recheck,
-        interval=interval,
-        recheck_delay=recheck_delay,
-        repair=repair,
-        show=show,
-        page_items=scan_page_items,
-        metrics=metrics,
-    )
     with ExitStack() as stack:
+        options = VerifyOptions(
+            both_directions=both_directions,
+            segments=segments,
+            workers=workers,
+            recheck=recheck,
+            interval=interval,
+            recheck_delay=recheck_delay,
+            repair=repair,
+            show=show,
+            page_items=scan_page_items,
+            engine=stack.enter_context(engine_for(engine, master, spark_conf)),
+            metrics=metrics,
+        )
         stream = stack.enter_context(_open_report(report_path)) if report_path else None
         bar = stack.enter_context(ComparisonBar(display_console()))
         summary = run_verify(config, options, ReportFile(stream), Console(), bar)

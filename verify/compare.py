@@ -6,19 +6,25 @@ suspect: on a live source the target may simply lag. Suspects wait a short delay
 then are read again on both sides with consistent reads; only what still differs is
 confirmed to the sink. Memory holds a page and a bounded list of suspects per
 worker, never a table.
+
+A segment of one direction is the unit of work (``Comparison.segment``), run by an
+engine: threads of this process (the default), or Spark tasks, each building its
+own ``Comparison`` from the config (``verify.spark_work``) and bringing its
+differences back to the driver's sink when it ends.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from toolkit.engines.base import Engine, Work
+from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.items import Item, Key, RenameClash, key_id, key_of, ttl_expired
-from toolkit.workers import wait_for_workers
 from verify.diff import Difference, Kind, Outcome, absent_keys, diff_items
 from verify.layout import Layout
 from verify.reads import BATCH_GET_KEYS, Table, batch_get, scan_pages
@@ -70,6 +76,21 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class SegmentUnit:
+    """One segment of one direction: what a worker (a thread, a Spark task) compares."""
+
+    direction: Direction
+    segment: int
+    segments: int
+
+
+@dataclass
+class SegmentCompared:
+    tally: Tally
+    differences: list[Difference] = field(default_factory=list)  # those not yet sunk
+
+
+@dataclass(frozen=True)
 class DirectionResult:
     name: str
     tally: Tally
@@ -113,6 +134,8 @@ class Comparison:
     now: Callable[[], float] = time.time  # for TTL: epoch seconds
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    engine: Engine = field(default_factory=EmbeddedEngine)
+    work: Work[SegmentUnit, SegmentCompared] | None = None  # None: this comparison's tools
 
     def run(self) -> PassResult:
         forward = self._direction(FORWARD)
@@ -124,18 +147,30 @@ class Comparison:
         self.progress.direction_started(direction.name, segments)
         started = self.clock()
         workers = max(1, min(self.settings.workers, segments))
-        with ThreadPoolExecutor(workers, thread_name_prefix="verify") as pool:
-            futures = [pool.submit(self._segment, direction, s, segments) for s in range(segments)]
-            wait_for_workers(futures, self.stop)
+        units = [SegmentUnit(direction, s, segments) for s in range(segments)]
         total = Tally()
-        for future in futures:
-            total.add(future.result())
+
+        def done(unit: SegmentUnit, compared: SegmentCompared) -> None:
+            total.add(compared.tally)
+            for difference in compared.differences:
+                self.sink.confirmed(difference)
+            if not self.engine.in_process:  # its pages were counted where it ran
+                self.progress.page_compared(compared.tally.items)
+
+        self.engine.run(self.work or self, units, workers, done, self.stop)
         self.progress.direction_done()
         return DirectionResult(direction.name, total, self.clock() - started)
 
-    def _segment(self, direction: Direction, segment: int, segments: int) -> Tally:
+    @contextmanager
+    def open(self, share: float) -> Iterator[Callable[[SegmentUnit], SegmentCompared]]:
+        """This comparison's own tables: the embedded engine's threads share them."""
+        yield self.segment
+
+    def segment(self, unit: SegmentUnit) -> SegmentCompared:
+        """Compare one segment; confirmed differences go to the sink as they are found."""
+        direction, segment, segments = unit.direction, unit.segment, unit.segments
         tally, suspects = Tally(), _Suspects()
-        forward = direction is FORWARD
+        forward = direction == FORWARD
         side = self.source if forward else self.target
         attributes = None if forward else self._target_key_attributes()
         pages = scan_pages(
@@ -153,7 +188,7 @@ class Comparison:
                 self._recheck(direction, suspects, tally)
         if suspects.keys and not self.stop.is_set():
             self._recheck(direction, suspects, tally)
-        return tally
+        return SegmentCompared(tally)
 
     def _target_key_attributes(self) -> list[str]:
         ttl = self.layout.target_ttl
@@ -208,7 +243,7 @@ class Comparison:
                 self.sink.confirmed(difference)
 
     def _read_again(self, direction: Direction, keys: list[Key], tally: Tally) -> list[Difference]:
-        layout, forward = self.layout, direction is FORWARD
+        layout, forward = self.layout, direction == FORWARD
         wanted = [layout.source_key_of(key) for key in keys]
         source_items = batch_get(self.source, wanted, consistent=True)
         target_items = batch_get(self.target, keys, consistent=True)

@@ -17,6 +17,8 @@ from rich.console import Console
 from toolkit.config import MigrationConfig
 from toolkit.connections import connect
 from toolkit.dataplane import DataPlane
+from toolkit.engines.base import Engine
+from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.estimate import share
 from toolkit.metrics import Metrics
 from toolkit.retry import RetryPolicy
@@ -28,6 +30,7 @@ from verify.progress import VerifyObserver
 from verify.reads import Table
 from verify.repair import Repairer
 from verify.report import Findings, ReportFile, Summary, print_report, summarize
+from verify.spark_work import ComparisonFromConfig
 
 log = logging.getLogger("verify")
 
@@ -49,6 +52,7 @@ class VerifyOptions:
     page_items: int | None = PAGE_ITEMS  # None: the server's 1 MB pages
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     metrics: Metrics | None = None  # served on --metrics-port
+    engine: Engine = field(default_factory=EmbeddedEngine)  # what compares the segments
 
 
 @dataclass
@@ -103,9 +107,12 @@ class Session:
         )
         findings.metrics = self.options.metrics
         progress = VerifyObserver(self.progress, self.options.metrics)
+        engine = self.options.engine
         comparison = Comparison(
             *(self.layout, self.settings, self.source, self.target, findings, progress),
             stop=findings.stop,
+            engine=engine,
+            work=None if engine.in_process else self._spark_work(),
         )
         result = comparison.run()
         summary = summarize(findings, result, self.layout.source_table, self.layout.target_table)
@@ -113,6 +120,13 @@ class Session:
         self.report.flush()
         print_report(self.console, summary, findings)
         return summary
+
+    def _spark_work(self) -> ComparisonFromConfig:
+        read_units = share(
+            self.config.source.read_throughput, self.config.source.throughput_read_percent
+        )
+        patience = self.options.retry.give_up_after
+        return ComparisonFromConfig(self.config, self.layout, self.settings, read_units, patience)
 
     def _repairer(self, repair: bool) -> Repairer | None:
         if not repair:
@@ -178,7 +192,10 @@ def pass_settings(config: MigrationConfig, options: VerifyOptions, layout: Layou
     return PassSettings(
         # one count for both sides: the config notes target.scanSegments as unused
         segments=options.segments or config.source.scan_segments or layout.default_segments(),
-        workers=options.workers or config.source.max_map_tasks or MIN_SEGMENTS,
+        workers=options.workers
+        or config.source.max_map_tasks
+        or options.engine.parallelism
+        or MIN_SEGMENTS,
         both_directions=options.both_directions,
         recheck_delay=options.recheck_delay,
         page_items=options.page_items,

@@ -1,0 +1,166 @@
+"""The Spark engine through the real CLI, on local[2]: each scan segment a Spark task.
+
+Every `toolkit ... --engine spark` here is its own Spark driver (a JVM started by
+PySpark), so the tests run as few of them as they can.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import pytest
+
+from tests.conftest import Endpoints
+from tests.helpers import run_cli
+from tests.scenario import Run, progress
+from tests.tables import create_table, load, scan_all, section, write_config
+from tests.test_convergence import (
+    KEYS,
+    SMALL_ITEMS,
+    STEADY,
+    assert_identical,
+    drain,
+    load_keys,
+    stop_load,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+pytestmark = pytest.mark.convergence
+
+SPARK = ("--engine", "spark", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false")
+ITEMS = 16_000
+SEGMENTS = 8
+PAGES = ("--scan-page-items", "100")
+
+
+@pytest.fixture(autouse=True)
+def spark_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What PySpark needs on this machine: loopback only, executors on this venv's Python."""
+    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+
+
+@pytest.fixture
+def run(endpoints: Endpoints, table_name: str, tmp_path: Path) -> Iterator[Run]:
+    scenario = Run(endpoints, table_name, tmp_path)
+    try:
+        yield scenario
+    finally:
+        scenario.kill_all()
+
+
+def segments(state: Path) -> dict[int, tuple[int, int, bool]]:
+    """segment -> (items, pages recorded, done), read as another process would."""
+    try:
+        with closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT segment, items, pages, done FROM segments").fetchall()
+    except sqlite3.OperationalError:  # not created yet
+        return {}
+    return {segment: (items, pages, bool(done)) for segment, items, pages, done in rows}
+
+
+def finished(state: Path, seen: dict[int, tuple[int, int, bool]] | None = None) -> set[int]:
+    """The segments recorded as done (in ``seen``, else in the state file now)."""
+    return {s for s, (_, _, done) in (segments(state) if seen is None else seen).items() if done}
+
+
+def copied(out: str) -> int:
+    return int(out.split("Snapshot ")[1].split(": ")[1].split(" items")[0])
+
+
+def test_spark_snapshot_under_a_live_load_then_the_replay_ends_identical(run: Run) -> None:
+    run.configure(maxMapTasks=2)
+    load_keys(run, 1, "--create-table", *SMALL_ITEMS)
+    steady = run.mutate("--keys", str(KEYS), *STEADY, *SMALL_ITEMS)
+    migration = run.migrate("--scan-page-items", "50", *SPARK)
+    run.wait_until("the snapshot", lambda: progress(run.state).snapshot_done, migration, steady)
+    stop_load(run, steady)
+    drain(run, migration)
+    _, err = run.output(migration)
+    assert "4 segments, 2 at a time, on the spark engine" in err
+    done = segments(run.state)
+    # Each segment recorded once, whole, when its task ended: one checkpoint per segment.
+    assert sorted(done) == [0, 1, 2, 3] and all(pages == 1 and d for _, pages, d in done.values())
+    assert sum(items for items, _, _ in done.values()) > KEYS / 2  # the load deletes some
+    assert_identical(run)
+
+
+def test_driver_killed_or_stopped_mid_snapshot_resumes_without_copying_finished_segments(
+    endpoints: Endpoints,
+    source_client: DynamoDBClient,
+    target_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+) -> None:
+    create_table(source_client, table_name)
+    items = [{"id": {"S": f"k{n:06d}"}, "body": {"S": "v" * 150}} for n in range(ITEMS)]
+    load(endpoints.source, table_name, items, ["id"])
+    run = Run(endpoints, table_name, tmp_path)
+    write_config(
+        run.config,
+        section(endpoints.source, table_name, scanSegments=SEGMENTS, maxMapTasks=2),
+        section(endpoints.target, table_name),
+    )
+    try:
+        first = run.migrate(*PAGES, *SPARK)
+        run.wait_until("a finished segment", lambda: len(finished(run.state)) > 0, first)
+        run.kill(first)
+        killed = segments(run.state)
+        assert 0 < len(finished(run.state)) < SEGMENTS, "the kill must land mid-snapshot"
+
+        second = run.migrate(*PAGES, *SPARK)
+        at_kill = len(finished(run.state, killed))
+        run.wait_until("one more segment", lambda: len(finished(run.state)) > at_kill, second)
+        out, _ = run.stop(second, signal.SIGTERM)
+    finally:
+        run.kill_all()
+    assert "Snapshot stopped: " in out
+    stopped = segments(run.state)
+    assert finished(run.state, killed) < finished(run.state, stopped) < set(range(SEGMENTS))
+    # The segments whose tasks were cancelled are not recorded at all, and those
+    # finished before are as they were.
+    assert all(stopped[s] == (0, 0, False) for s in set(stopped) - finished(run.state, stopped))
+    assert all(stopped[s] == killed[s] for s in finished(run.state, killed))
+
+    out, _ = run.finish(run.migrate(*PAGES, *SPARK))
+
+    assert copied(out) == ITEMS - sum(items for items, _, _ in stopped.values())
+    after = segments(run.state)
+    assert all(after[s] == stopped[s] for s in finished(run.state, stopped))
+    assert finished(run.state, after) == set(range(SEGMENTS))
+    assert sum(items for items, _, _ in after.values()) == ITEMS
+    verify = ("verify", "--config", str(run.config), "--both-directions", *SPARK)
+    identical = run_cli(*verify, "--report", str(tmp_path / "same.jsonl"), timeout=300)
+    assert identical.returncode == 0, identical.stdout[-2000:] + identical.stderr[-2000:]
+    assert "IDENTICAL (both directions)" in identical.stdout
+    assert scan_all(endpoints.target, table_name) == scan_all(endpoints.source, table_name)
+
+    spoil(target_client, table_name)
+    on_spark = run_cli(*verify, "--report", str(tmp_path / "spark.jsonl"), timeout=300)
+    embedded = run_cli(*verify[:4], "--report", str(tmp_path / "embedded.jsonl"), timeout=300)
+    assert on_spark.returncode == embedded.returncode == 1, on_spark.stderr[-2000:]
+    assert "DIFFERENT: 1 missing in target, 1 extra in target, 1 different" in on_spark.stdout
+    assert differences(tmp_path / "spark.jsonl") == differences(tmp_path / "embedded.jsonl")
+
+
+def spoil(target: DynamoDBClient, table: str) -> None:
+    """One item missing in the target, one different, one extra."""
+    target.delete_item(TableName=table, Key={"id": {"S": "k000001"}})
+    target.put_item(TableName=table, Item={"id": {"S": "k000002"}, "body": {"S": "changed"}})
+    target.put_item(TableName=table, Item={"id": {"S": "only-in-target"}})
+
+
+def differences(report: Path) -> list[dict[str, Any]]:
+    lines = [orjson.loads(line) for line in report.read_bytes().splitlines()]
+    found = [line for line in lines if line["kind"] != "summary"]
+    assert len(found) == 3
+    return sorted(found, key=lambda line: orjson.dumps(line["key"]))

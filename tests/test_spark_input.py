@@ -1,0 +1,196 @@
+"""The Spark engine's refusals, one line each, and its spark-submit entry.
+
+PySpark's absence is shown honestly without a second virtual environment: Python's
+import system refuses a module whose ``sys.modules`` entry is None, exactly as
+when it is not installed (ModuleNotFoundError), and the real CLI runs after that.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.helpers import REPO, error_line, run_cli
+from tests.refusals import Case
+from tests.tables import load, scan_all, section, write_config
+from toolkit.engines.choose import check_master
+from toolkit.engines.submit import on_spark
+from toolkit.errors import UserError
+
+if TYPE_CHECKING:
+    from tests.conftest import Endpoints
+
+WITHOUT_PYSPARK = "import sys; sys.modules['pyspark'] = None; from toolkit.cli import main; main()"
+
+
+@pytest.fixture(autouse=True)
+def spark_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+
+
+def test_engine_spark_without_pyspark_is_one_line_and_touches_nothing(case: Case) -> None:
+    case.source_table()
+    config = case.config()
+    before = case.seen()
+    for command in ("migrate", "verify"):
+        args = (command, "--config", str(config), "--engine", "spark")
+        result = subprocess.run(
+            [sys.executable, "-c", WITHOUT_PYSPARK, *args],
+            capture_output=True,
+            text=True,
+            cwd=case.tmp,
+            timeout=60,
+            check=False,
+        )
+        line = error_line(result)
+        assert result.stderr.strip() == line
+        assert "--engine spark needs PySpark" in line
+        assert "pip install 'toolkit[spark]'" in line
+    assert case.seen() == before
+    assert not (case.tmp / "config.state.sqlite").exists()
+
+
+def test_a_bad_master_url_is_one_line_before_any_table_is_touched(case: Case) -> None:
+    case.source_table()
+    config = case.config()
+    before = case.seen()
+    for command in ("migrate", "verify"):
+        result = case.run(command, config, "--engine", "spark", "--master", "nowhere://x")
+        line = error_line(result)
+        assert result.stderr.strip() == line  # refused before a JVM starts: no Java trace
+        assert line.startswith("error: --master nowhere://x: not a Spark master URL")
+        assert "spark://HOST:PORT" in line
+    assert case.seen() == before
+
+
+@given(
+    st.one_of(
+        st.just("local"),
+        st.builds("local[{}]".format, st.integers(1, 64) | st.just("*")),
+        st.builds("local[{},{}]".format, st.integers(1, 64) | st.just("*"), st.integers(1, 9)),
+        st.builds("local-cluster[{},{},{}]".format, *[st.integers(1, 4096)] * 3),
+        st.builds(
+            "spark://{}:{}".format,
+            st.from_regex(r"[a-z0-9.-]{1,20}", fullmatch=True),
+            st.integers(1, 65535),
+        ),
+        st.just("yarn"),
+        st.builds("k8s://https://{}".format, st.from_regex(r"[a-z0-9.:-]{1,20}", fullmatch=True)),
+    )
+)
+def test_every_form_of_a_spark_master_is_taken(master: str) -> None:
+    assert check_master(master) == master
+
+
+@given(
+    st.builds(
+        "{}{}{}".format,
+        st.sampled_from(["", "local", "local[2]", "spark://h:7077", "yarn"]),
+        st.sampled_from([" ", "\t", "\n", "\u00a0"]),
+        st.sampled_from(["", "local", "[2]", "yarn", "x"]),
+    )
+)
+def test_a_master_with_spaces_around_or_in_it_is_refused(master: str) -> None:
+    with pytest.raises(UserError, match="not a Spark master URL"):
+        check_master(master)
+
+
+@pytest.mark.parametrize(
+    ("flags", "phrase"),
+    [
+        (("--master", "local[2]"), "--master is for the Spark engine: add --engine spark"),
+        (("--spark-conf", "spark.ui.enabled=false"), "--spark-conf is for the Spark engine"),
+        (("--engine", "spark", "--spark-conf", "novalue"), "--spark-conf 'novalue': give KEY="),
+    ],
+)
+def test_engine_flags_out_of_place_are_one_line(
+    case: Case, flags: tuple[str, ...], phrase: str
+) -> None:
+    case.source_table()
+    config = case.config()
+    before = case.seen()
+    for command in ("migrate", "verify"):
+        result = case.run(command, config, *flags)
+        line = error_line(result)
+        assert phrase in line and result.stderr.strip() == line
+    assert case.seen() == before
+
+
+def test_spark_submit_runs_the_same_migrate_on_the_spark_engine(
+    endpoints: Endpoints, case: Case, table_name: str, tmp_path: Path
+) -> None:
+    case.source_table()
+    config = write_config(
+        tmp_path / "submit.yaml",
+        section(endpoints.source, table_name, scanSegments=2),
+        section(endpoints.target, table_name),
+    )
+    spark_submit = Path(sys.executable).with_name("spark-submit")
+    where = [sys.executable, "-m", "toolkit.engines.submit", "--path"]
+    entry = subprocess.run(where, capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(entry) == REPO / "toolkit" / "engines" / "submit.py"
+    options = ("--master", "local[1]", "--conf", "spark.ui.enabled=false")
+    result = subprocess.run(
+        [str(spark_submit), *options, entry, "migrate", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    # spark-submit runs the driver with its stderr joined to its stdout
+    assert "Spark engine: master local[1]" in result.stdout
+    assert "2 segments, 1 at a time, on the spark engine" in result.stdout
+    assert "Snapshot done: 5 items" in result.stdout
+    assert scan_all(endpoints.target, table_name) == scan_all(endpoints.source, table_name)
+
+
+def test_an_error_inside_a_spark_task_is_the_toolkit_s_one_line(
+    endpoints: Endpoints, case: Case, table_name: str, tmp_path: Path
+) -> None:
+    """A rename clash is found by the task that copies the item: one line, nothing recorded."""
+    case.source_table()
+    clash = {"id": {"S": "both"}, "a": {"S": "old"}, "b": {"S": "new"}}
+    load(endpoints.source, table_name, [clash], ["id"])
+    config = write_config(
+        tmp_path / "clash.yaml",
+        section(endpoints.source, table_name, scanSegments=2),
+        section(endpoints.target, table_name),
+        renames=[{"from": "a", "to": "b"}],
+    )
+    state = tmp_path / "clash.sqlite"
+    result = run_cli(
+        *("migrate", "--config", str(config), "--state", str(state)),
+        *("--engine", "spark", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false"),
+        timeout=180,
+    )
+    line = error_line(result)
+    assert 'item {"id":{"S":"both"}} of table' in line and "holds both a and b" in line
+    with closing(sqlite3.connect(state)) as db:
+        recorded = db.execute("SELECT segment, items, done FROM segments").fetchall()
+    # The clash's segment is not recorded; the other one is, whole, or not at all.
+    assert len(recorded) == 2 and not all(done for *_, done in recorded)
+    assert all(done or items == 0 for _, items, done in recorded)
+    assert not any("'both'" in key for key in scan_all(endpoints.target, table_name))
+
+
+def test_the_entry_names_the_spark_engine_unless_one_is_given() -> None:
+    assert on_spark(["migrate", "--config", "c.yaml"]) == [
+        "migrate",
+        "--engine",
+        "spark",
+        "--config",
+        "c.yaml",
+    ]
+    assert on_spark(["verify", "--engine=embedded"]) == ["verify", "--engine=embedded"]
+    assert on_spark([]) == []
