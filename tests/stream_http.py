@@ -25,6 +25,9 @@ class Listener(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the clients' connection pools expect
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm
+    # and the client's delayed ACK hold every answer back about 40 ms.
+    disable_nagle_algorithm = True
     server: Listener
 
     def do_POST(self) -> None:

@@ -225,6 +225,7 @@ class StreamServer:
                 )
                 raise Refused(code, "Throughput exceeded, try again shortly")
             if shard.readers >= 2:
+                self.counts["third reader"] += 1
                 raise Refused("LimitExceededException", "more than 2 readers of one shard")
             shard.readers += 1
         try:
@@ -297,6 +298,7 @@ class StreamServer:
                 sequence = f"{self._sequence:021d}"
                 shard.sequences.append(sequence)
                 shard.records.append({**record, "dynamodb": {**data, "SequenceNumber": sequence}})
+                self.counts["records"] += 1
 
     def _local_records(self, arn: str) -> Iterator[dict[str, Any]]:
         iterators: dict[str, str | None] = {}

@@ -87,6 +87,7 @@ def test_live_load_through_rolling_shards_with_kill_9_converges(
     assert counts["pages with more"] > 0, "listings took more than one page"
     assert counts["ShardFilter"] > 0, "children were looked up with ShardFilter"
     assert counts["ExpiredIteratorException"] > 0
+    assert counts["third reader"] == 0, "never more than 2 GetRecords at once on a shard"
     assert counts["LimitExceededException"] + counts["ProvisionedThroughputExceededException"] > 0
 
 

@@ -41,6 +41,7 @@ class Writer(Protocol):
 
 
 TICK_SECONDS = 0.02  # the coordinator's pace: the most a due poll waits to be scheduled
+STATUS_SECONDS = 0.25  # the live status line is redrawn at most 4 times a second
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class Replayer:
     def run(self) -> ReplaySummary:
         started = self.clock()
         drained = False
+        next_status = started
         width = self.settings.max_shards_at_once
         # The read and write pools are left last: the shard pool's steps use them.
         with (
@@ -160,7 +162,9 @@ class Replayer:
                     self._check_steps()
                     self._take_found()
                     self._schedule(pool)
-                    self.status.tick(self._stats(started))
+                    if self.clock() >= next_status:  # the loop wakes per step: not per line
+                        self.status.tick(self._stats(started))
+                        next_status = self.clock() + STATUS_SECONDS
                     if self.settings.stop_when_drained and self._drained_after_a_look():
                         drained = True
                         break
