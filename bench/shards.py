@@ -2,7 +2,12 @@
 
 Run by hand (never part of the tests):
 
-    .venv/bin/python bench/shards.py --shards 16 256 1024 4096 --records 50000
+    .venv/bin/python bench/shards.py --shards 16 256 1024 4096 --records 100000
+
+and a baseline (the replay before issue 14) through the same server:
+
+    mkdir -p /tmp/base && git archive bb2d015 toolkit | tar -x -C /tmp/base
+    .venv/bin/python bench/shards.py --shards 16 1024 --skip-live --toolkit-from /tmp/base
 
 Each measurement starts its own pair of DynamoDB Local servers on free ports and a
 stream server in front of the source (in this process: its CPU is not the
@@ -140,14 +145,22 @@ def live(shards: int, rate: int, options: argparse.Namespace) -> tuple[float, li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shards", type=int, nargs="+", default=[16, 256, 1024, 4096])
-    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--idle-shards", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=25)
     parser.add_argument("--markers", type=int, default=100)
     parser.add_argument("--settle", type=float, default=10.0)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument(
+        "--toolkit-from",
+        type=Path,
+        help="a folder holding another toolkit/ package (e.g. `git archive` of a baseline): "
+        "the children run that one",
+    )
     options = parser.parse_args()
+    if options.toolkit_from is not None:
+        os.environ["PYTHONPATH"] = str(options.toolkit_from.resolve())
     drains = []
     for shards in options.shards:
         drains.append(drain(shards, options.records))
