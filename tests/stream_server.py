@@ -17,13 +17,15 @@ capture for DynamoDB Streams: "Reading and processing a stream"):
   EndingSequenceNumber; GetRecords on it answers no NextShardIterator once read to
   its end; a key's later records are in the child that owns its hash.
 - DescribeStream: at most 100 shards a page (Limit, ExclusiveStartShardId,
-  LastEvaluatedShardId), shards in ShardId order, parents before children; at most
-  10 calls a second per stream, past that LimitExceededException; ShardFilter
+  LastEvaluatedShardId), shards in ShardId order (ids of 28 to 65 characters),
+  parents before children; at most 10 calls a second per stream, past that
+  LimitExceededException; ShardFilter
   {Type: CHILD_SHARDS, ShardId} lists one shard's children (``shard_filter``
   "reject" answers ValidationException instead, "ignore" lists as if it were absent,
   as servers from before the filter do).
 - GetRecords: at most 1,000 records a call (Limit); more than 2 concurrent calls on
-  one shard answer LimitExceededException; ``throttle_chance`` of the calls answer
+  one shard (the guide: no more than two readers of a shard at once) answer
+  LimitExceededException; ``throttle_chance`` of the calls answer
   LimitExceededException or ProvisionedThroughputExceededException (throttling).
 - Iterators expire (ExpiredIteratorException) ``iterator_seconds`` after they were
   given out (15 minutes on the service), and ``expire_chance`` of GetRecords calls
@@ -34,7 +36,11 @@ capture for DynamoDB Streams: "Reading and processing a stream"):
   ``trim(keep)`` trims at once.
 
 Not modelled: the 1 MB answer limit, ApproximateCreationDateTime, shards created
-by real partition splits at arbitrary times, ListStreams (forwarded to Local).
+by real partition splits at arbitrary times, the delay before a write's record
+is readable (here: Local's own, plus up to 50 ms for this server to fetch it),
+ListStreams (forwarded to Local). ProvisionedThroughputExceededException is not
+among GetRecords' documented errors; it is sent because the issue asks readers
+to survive it.
 """
 
 from __future__ import annotations
