@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import ChangesLost
+from toolkit.poll_backoff import PollPace
 from toolkit.replay import Replayer, ReplaySettings, ReplayStats
 from toolkit.shard_tree import Shard
 from toolkit.state import RunState
@@ -95,10 +96,13 @@ def _record(key: str, sequence: int, deleted: bool) -> dict[str, Any]:
 
 
 class FakeReader:
-    def __init__(self, stream: GeneratedStream, state: RunState, seed: int) -> None:
+    def __init__(
+        self, stream: GeneratedStream, state: RunState, seed: int, filters: bool = False
+    ) -> None:
         self.shards_by_id = {s.shard_id: s for s in stream.shards}
         self.state = state
         self.rng = random.Random(seed)
+        self.filters = filters  # DescribeStream's ShardFilter: CHILD_SHARDS
         self.describes = 0
         self.hidden: set[str] = set()
         self.lock = threading.Lock()
@@ -110,6 +114,11 @@ class FakeReader:
             for s in self.shards_by_id.values()
             if s.appears_after < self.describes and s.shard_id not in self.hidden
         ]
+
+    def children(self, shard_id: str) -> list[Shard] | None:
+        if not self.filters:
+            return None
+        return [s for s in self.shards() if s.parent_id == shard_id]
 
     def iterator(self, shard_id: str, after: str | None) -> str:
         shard = self.shards_by_id[shard_id]
@@ -172,23 +181,24 @@ class Silent:
 
 
 def replay(reader: Any, target: Any, state: RunState) -> None:
+    pace = PollPace(first=0.001, cap=0.004, active=0.0)
     settings = ReplaySettings(
-        stop_when_drained=True, poll_interval=0.001, describe_interval=0.01, max_shards_at_once=4
+        stop_when_drained=True, pace=pace, describe_interval=0.01, max_shards_at_once=4
     )
     Replayer(reader, target, state, settings, Silent(), threading.Event()).run()
 
 
-@given(stream=streams(), seed=st.integers(0, 1000))
+@given(stream=streams(), seed=st.integers(0, 1000), filters=st.booleans())
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_shard_tree_replays_in_stream_order_to_the_final_state(
-    tmp_path_factory: pytest.TempPathFactory, stream: GeneratedStream, seed: int
+    tmp_path_factory: pytest.TempPathFactory, stream: GeneratedStream, seed: int, filters: bool
 ) -> None:
     state = RunState(tmp_path_factory.mktemp("tree") / "state.sqlite")
     try:
         target = KeyedTarget()
-        replay(FakeReader(stream, state, seed), target, state)
+        replay(FakeReader(stream, state, seed, filters), target, state)
         assert {k: v for k, v in target.table.items() if v is not None} == {
             k: v for k, v in stream.final.items() if v is not None
         }

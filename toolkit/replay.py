@@ -1,9 +1,13 @@
 """Replay a stream onto the target until stopped, or until drained when asked.
 
-One worker follows each shard whose parent is finished; a coordinator re-reads
-the shard tree, starts children once their parents are done, and tells when the
-stream is drained. A shard's checkpoint moves only after the target
-acknowledged every change up to it.
+One follower reads each shard whose parent is finished; a coordinator starts
+children once their parents are done, and tells when the stream is drained. A
+shard's checkpoint moves only after the target acknowledged every change up to it.
+
+The coordinator's work per tick follows what changed (steps that ended, shards
+found, shards whose next poll is due), never the number of shards: the tree is
+kept in memory (toolkit.shard_tree), due polls in a heap, and the state is read
+in full once, at the start.
 
 A page of records keeps one change per key, so its writes may go out at once:
 the page is cut into parts written in parallel (no key is in two parts, so no
@@ -12,38 +16,32 @@ key's changes can be reordered), and the checkpoint waits for all of them.
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
+from toolkit.poll_backoff import PollPace
+from toolkit.replay_discovery import Children, Discovery, Listing
+from toolkit.replay_follower import Follower, Pages, Reader
 from toolkit.retry import StopRequested
-from toolkit.shard_tree import Shard, ready_shards, vanished
+from toolkit.shard_tree import Shard, ShardTree, vanished
 from toolkit.state import RunState
-from toolkit.stream_reader import RECORDS_PER_CALL, IteratorExpired, lost
-from toolkit.stream_records import change_of, count_by_type, last_change_per_key
+from toolkit.stream_reader import lost
 
-
-class Reader(Protocol):
-    def shards(self) -> list[Shard]: ...
-    def iterator(self, shard_id: str, after: str | None) -> str: ...
-    def records(self, iterator: str) -> tuple[list[dict[str, Any]], str | None]: ...
+__all__ = ["Reader", "ReplaySettings", "ReplayStats", "ReplayStatus", "Replayer"]
 
 
 class Writer(Protocol):
     def write(self, requests: Sequence[dict[str, Any]]) -> None: ...
 
 
-class Read(NamedTuple):
-    records: list[dict[str, Any]]
-    next_iterator: str | None  # None: the shard is closed and read to its end
-    backlog: bool  # the last page came full: more records are likely waiting
-
-
 TICK_SECONDS = 0.02  # the coordinator's pace: the most a due poll waits to be scheduled
+STATUS_SECONDS = 0.25  # the live status line is redrawn at most 4 times a second
 
 
 @dataclass(frozen=True)
@@ -75,8 +73,8 @@ class ReplaySettings:
     table: str = ""  # the source table, named in errors
     stop_when_drained: bool = False
     idle_polls_to_drain: int = 3  # consecutive empty polls of every open shard
-    poll_interval: float = 0.25  # pause after an empty GetRecords
-    describe_interval: float = 10.0  # how often new shards are looked for
+    pace: PollPace = field(default_factory=PollPace)
+    describe_interval: float = 10.0  # how often the whole stream is listed
     max_shards_at_once: int = 8
     writes_at_once: int = 8  # parts of one page written in parallel
     batch_size: int = 25  # the target's BatchWriteItem size: parts are whole batches
@@ -94,66 +92,6 @@ class ReplaySummary:
         return f"Stream replay {state}: {self.records} records applied in {self.seconds:.1f} s"
 
 
-class _Follower:
-    """Follows one shard, a step at a time: read a page, write it, checkpoint it.
-
-    Steps run on a bounded pool, so any number of open shards share a few threads.
-    While a page is written, the next one is read ahead; it is kept in memory only,
-    so a stop drops it and a restart reads it again after the checkpoint.
-    """
-
-    def __init__(self, replayer: Replayer, shard: str, after: str | None) -> None:
-        self.replayer = replayer
-        self.shard = shard
-        self.after = after
-        self.iterator: str | None = None
-        self.ahead: Read | None = None  # the pages after self.iterator's, read ahead
-        self.done = False
-        self.idle_polls = 0
-        self.next_poll = 0.0
-
-    def step(self) -> None:
-        r = self.replayer
-        if self.iterator is None:
-            self.iterator = r.reader.iterator(self.shard, self.after)
-        if self.ahead is not None:
-            read, self.ahead = self.ahead, None
-        else:
-            try:
-                read = r.read(self.iterator)
-            except IteratorExpired:
-                self.iterator = None  # reopened after the checkpoint on the next step
-                return
-        records, next_iterator = read.records, read.next_iterator
-        reading = r.read_ahead(next_iterator) if read.backlog and next_iterator else None
-        self._apply(records, finished=next_iterator is None)
-        self.iterator = next_iterator
-        self.done = next_iterator is None
-        if reading is not None:
-            try:
-                self.ahead = reading.result()
-            except IteratorExpired:
-                self.iterator = None
-        if records:
-            self.idle_polls = 0
-        else:
-            self.idle_polls += 1
-            self.next_poll = r.clock() + r.settings.poll_interval
-
-    def _apply(self, records: list[dict[str, Any]], finished: bool) -> None:
-        r = self.replayer
-        if not records and not finished:
-            return
-        changes = [change_of(record, r.settings.renames, r.settings.table) for record in records]
-        batch = last_change_per_key(changes)
-        r.write([c.request for c in batch])
-        if records:
-            self.after = records[-1]["dynamodb"]["SequenceNumber"]
-        r.state.checkpoint_shard(self.shard, self.after, len(records), finished)
-        if records:
-            r.applied(len(records), count_by_type(batch))
-
-
 @dataclass
 class Replayer:
     reader: Reader
@@ -165,18 +103,34 @@ class Replayer:
     clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
+        self.renames = self.settings.renames
+        self.table = self.settings.table  # the source table, named in errors
         self._lock = threading.Lock()
+        self._wake = threading.Event()
         self._records = 0
         self._last_change: float | None = None
-        self._followers: dict[str, _Follower] = {}
+        self._tree = ShardTree()
+        self._checkpoints: dict[str, str | None] = {}
+        self._followers: dict[str, Follower] = {}
+        self._due: list[tuple[float, int, str]] = []  # (when, order, shard) of idle followers
+        self._order = 0
         self._futures: dict[str, Future[None]] = {}
+        self._unquiet: set[str] = set()  # unfinished shards not yet seen empty often enough
+        self._childless: set[str] = set()  # finished shards whose children are not known yet
+        self._seen_at: dict[str, float] = {}  # when each shard was first known, this run
+        self._listed_since_start = False
+        self._look_from: float | None = None  # looked drained since: a listing after confirms
+        self._looked = False
         self._write_pool: ThreadPoolExecutor | None = None
         self._read_pool: ThreadPoolExecutor | None = None
+        self._discovery = Discovery(
+            self.reader, self.settings.describe_interval, self._tree.__len__, self.clock, self.stop
+        )
 
-    def write(self, requests: list[dict[str, Any]]) -> None:
+    def write(self, requests: Sequence[dict[str, Any]]) -> None:
         """Write one page's changes (one per key); return once all are acknowledged."""
         pool = self._write_pool
-        parts = page_parts(requests, self.settings.writes_at_once, self.settings.batch_size)
+        parts = page_parts(list(requests), self.settings.writes_at_once, self.settings.batch_size)
         if pool is None or len(parts) == 1:
             self.writer.write(requests)
             return
@@ -184,29 +138,6 @@ class Replayer:
         wait(futures)  # a failure is raised only once no part is still in flight
         for future in futures:
             future.result()
-
-    def read(self, iterator: str) -> Read:
-        """A page, or while pages come full (a backlog), several: up to records_per_apply.
-
-        One apply (write, then checkpoint) per several pages spends the wait for its
-        slowest write once for many records; a short page ends the read at once.
-        """
-        records, next_iterator = self.reader.records(iterator)
-        last_page = len(records)
-        while (
-            next_iterator is not None
-            and last_page == RECORDS_PER_CALL
-            and len(records) < self.settings.records_per_apply
-            and not self.stop.is_set()
-        ):
-            more, next_iterator = self.reader.records(next_iterator)
-            records = records + more
-            last_page = len(more)
-        return Read(records, next_iterator, backlog=last_page == RECORDS_PER_CALL)
-
-    def read_ahead(self, iterator: str) -> Future[Read]:
-        assert self._read_pool is not None
-        return self._read_pool.submit(self.read, iterator)
 
     def applied(self, records: int, counts: Mapping[str, int]) -> None:
         with self._lock:
@@ -217,57 +148,121 @@ class Replayer:
     def run(self) -> ReplaySummary:
         started = self.clock()
         drained = False
-        next_describe = started
+        next_status = started
+        width = self.settings.max_shards_at_once
         # The read and write pools are left last: the shard pool's steps use them.
         with (
-            ThreadPoolExecutor(self.settings.max_shards_at_once, "read") as self._read_pool,
+            ThreadPoolExecutor(width, "read") as self._read_pool,
             ThreadPoolExecutor(self.settings.writes_at_once, "write") as self._write_pool,
-            ThreadPoolExecutor(self.settings.max_shards_at_once, "shard") as pool,
+            ThreadPoolExecutor(width, "shard") as pool,
         ):
             try:
+                self._load()
+                self._discovery.start()
                 while not self.stop.is_set():
-                    if self.clock() >= next_describe:
-                        self._refresh_shards()
-                        next_describe = self.clock() + self.settings.describe_interval
+                    self._wake.clear()
                     self._check_steps()
-                    self._start_ready()
+                    self._take_found()
                     self._schedule(pool)
-                    self.status.tick(self._stats(started))
+                    if self.clock() >= next_status:  # the loop wakes per step: not per line
+                        self.status.tick(self._stats(started))
+                        next_status = self.clock() + STATUS_SECONDS
                     if self.settings.stop_when_drained and self._drained_after_a_look():
                         drained = True
                         break
-                    self.stop.wait(TICK_SECONDS)
+                    self._wake.wait(TICK_SECONDS)
             except StopRequested:
                 pass  # asked to stop while retrying: that page is not checkpointed
             finally:
                 self.stop.set()
+                self._discovery.join()
         with suppress(StopRequested):
             self._check_steps()
         return ReplaySummary(self._records, self.clock() - started, drained)
 
-    def _refresh_shards(self) -> None:
-        described = self.reader.shards()
-        self.state.record_shards([(s.shard_id, s.parent_id) for s in described], False)
-        unfinished = [s.shard_id for s in self.state.shards() if not s.finished]
-        gone = vanished(unfinished, {s.shard_id for s in described})
+    # --- the tree -----------------------------------------------------------------
+
+    def _load(self) -> None:
+        """The state's shards, read once: the tree is kept in memory from here on."""
+        recorded = self.state.shards()
+        self._checkpoints = {s.shard_id: s.sequence for s in recorded}
+        ready = self._tree.load((Shard(s.shard_id, s.parent_id), s.finished) for s in recorded)
+        self._seen_at = dict.fromkeys(self._checkpoints, float("-inf"))
+        self._unquiet = {s.shard_id for s in recorded if not s.finished}
+        for shard in recorded:
+            if shard.finished and not self._tree.children(shard.shard_id):
+                self._childless.add(shard.shard_id)
+                self._discovery.want_children(shard.shard_id)
+        self._start(ready)
+
+    def _take_found(self) -> None:
+        for found in self._discovery.found():
+            if isinstance(found, BaseException):
+                raise found
+            if isinstance(found, Listing):
+                self._listed(found)
+            else:
+                self._found_children(found)
+
+    def _listed(self, listing: Listing) -> None:
+        self._add(listing.shards)
+        # A shard found after the listing began may be past its last page: not gone.
+        before = [s for s in self._tree.unfinished() if self._seen_at[s] < listing.started]
+        gone = vanished(before, {s.shard_id for s in listing.shards})
         if gone:
             raise lost(f"shard {gone[0]} left the stream before it was replayed")
+        self._listed_since_start = True
+        if self._look_from is not None and listing.started >= self._look_from:
+            self._looked = True
 
-    def _start_ready(self) -> None:
-        shards = self.state.shards()
-        finished = {s.shard_id for s in shards if s.finished}
-        tree = [Shard(s.shard_id, s.parent_id) for s in shards]
-        for shard_id in ready_shards(tree, finished, self._followers.keys()):
-            after = next(s.sequence for s in shards if s.shard_id == shard_id)
-            self._followers[shard_id] = _Follower(self, shard_id, after)
+    def _found_children(self, found: Children) -> None:
+        self._add(found.shards)
+
+    def _add(self, shards: list[Shard]) -> None:
+        added = self._tree.add(shards)
+        if added.orphans:
+            shard = next(s for s in added.new if s.shard_id == added.orphans[0])
+            raise lost(
+                f"shard {shard.parent_id}, parent of {shard.shard_id}, left the stream "
+                "before it was replayed"
+            )
+        if not added.new:
+            return
+        self.state.record_shards([(s.shard_id, s.parent_id) for s in added.new], False)
+        now = self.clock()
+        for shard in added.new:
+            self._seen_at[shard.shard_id] = now
+            self._unquiet.add(shard.shard_id)
+            if shard.parent_id is not None:
+                self._childless.discard(shard.parent_id)
+        self._start(added.ready)
+
+    def _start(self, shard_ids: list[str]) -> None:
+        pages = Pages(self.reader, self.settings.records_per_apply, self.stop.is_set)
+        assert self._read_pool is not None
+        for shard_id in shard_ids:
+            self._tree.start(shard_id)
+            after = self._checkpoints.pop(shard_id, None)
+            follower = Follower(shard_id, after, pages, self._read_pool, self, self.settings.pace)
+            self._followers[shard_id] = follower
+            self._due_at(self.clock(), shard_id)
+
+    # --- the followers ------------------------------------------------------------
+
+    def _due_at(self, when: float, shard_id: str) -> None:
+        self._order += 1
+        heapq.heappush(self._due, (when, self._order, shard_id))
 
     def _schedule(self, pool: ThreadPoolExecutor) -> None:
         """One step in flight per shard, for the shards whose next poll is due."""
         now = self.clock()
-        for shard_id, follower in self._followers.items():
-            if follower.done or shard_id in self._futures or follower.next_poll > now:
-                continue
-            self._futures[shard_id] = pool.submit(follower.step)
+        while self._due and self._due[0][0] <= now:
+            if len(self._futures) >= self.settings.max_shards_at_once:
+                return  # the rest wait for a free thread, in the order they came due
+            _, _, shard_id = heapq.heappop(self._due)
+            future = pool.submit(self._followers[shard_id].step)
+            future.add_done_callback(lambda _: self._wake.set())
+            self._futures[shard_id] = future
 
     def _check_steps(self) -> None:
         for shard_id, future in list(self._futures.items()):
@@ -277,40 +272,54 @@ class Replayer:
             if future.exception() is not None:
                 self.stop.set()
                 future.result()
+            self._stepped(self._followers[shard_id])
+
+    def _stepped(self, follower: Follower) -> None:
+        shard_id = follower.shard
+        if follower.idle_polls >= self.settings.idle_polls_to_drain:
+            self._unquiet.discard(shard_id)
+        else:
+            self._unquiet.add(shard_id)
+        if not follower.done:
+            self._due_at(self.clock() + follower.delay, shard_id)
+            return
+        del self._followers[shard_id]
+        self._unquiet.discard(shard_id)
+        self._start(self._tree.finish(shard_id))
+        if not self._tree.children(shard_id):
+            self._childless.add(shard_id)
+            self._discovery.want_children(shard_id)
+
+    # --- drained ------------------------------------------------------------------
 
     def _drained_after_a_look(self) -> bool:
-        """Drained, and still so after asking the stream for shards not seen yet."""
+        """Drained, and, where children cannot be looked up, still so after a listing
+        begun once the stream looked drained (shards may appear unseen)."""
         if not self._drained():
+            self._look_from, self._looked = None, False
             return False
-        self._refresh_shards()
-        self._start_ready()
-        return self._drained()
+        if self._discovery.filters:
+            return True
+        if self._look_from is None:
+            self._look_from = self.clock()
+            self._discovery.want_listing()
+        return self._looked
 
     def _drained(self) -> bool:
-        """Every leaf shard is open and came back empty several polls in a row.
-
-        A finished shard whose children are not listed yet is not drained: its
-        changes go on in a child that DescribeStream will show shortly.
-        """
-        shards = self.state.shards()
-        parents = {s.parent_id for s in shards if s.parent_id}
-        leaves_open = False
-        for shard in shards:
-            if shard.finished:
-                if shard.shard_id not in parents:
-                    return False
-                continue
-            follower = self._followers.get(shard.shard_id)
-            if follower is None or follower.idle_polls < self.settings.idle_polls_to_drain:
-                return False
-            leaves_open = True
-        return leaves_open
+        """Every unfinished shard came back empty several polls in a row, and every
+        finished one's children are known: a finished shard's changes go on in them."""
+        unfinished = len(self._tree) - self._tree.finished_count
+        return (
+            self._listed_since_start
+            and not self._unquiet
+            and not self._childless
+            and unfinished > 0
+        )
 
     def _stats(self, started: float) -> ReplayStats:
-        shards = self.state.shards()
-        finished = sum(s.finished for s in shards)
+        finished = self._tree.finished_count
         elapsed = max(self.clock() - started, 1e-9)
         since = None if self._last_change is None else self.clock() - self._last_change
         return ReplayStats(
-            self._records, self._records / elapsed, len(shards) - finished, finished, since
+            self._records, self._records / elapsed, len(self._tree) - finished, finished, since
         )
