@@ -22,7 +22,11 @@ toolkit's), with no rollover, no throttling and no early expiry:
 2. idle: `toolkit migrate` on a quiet stream of --idle-shards shards; after
    --settle seconds, its CPU over --idle-seconds, as a share of one core;
 3. lag: the same with `toolkit mutate` at --rate ops/s; bench/lag_probe.py's
-   markers give the lag from a source write's acknowledgment to the target.
+   markers give the lag from a source write's acknowledgment to the target;
+4. drained while rolling: --rolling-shards shards that all roll over every
+   --rollover seconds; a backlog of --rolling-records records; the seconds from the
+   last record applied (as the state file shows it) to the exit of
+   `toolkit migrate --stop-when-drained`.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ import argparse
 import os
 import re
 import signal
+import sqlite3
 import sys
+import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +111,45 @@ def drain(shards: int, records: int) -> Drain:
     return Drain(shards, int(match.group(1)), float(match.group(2)), run.cpu)
 
 
+def applied(state: Path) -> int:
+    try:
+        with closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True)) as db:
+            return int(db.execute("SELECT COALESCE(SUM(records), 0) FROM shards").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def rolling_tail(shards: int, records: int, rollover: float) -> tuple[float, float]:
+    """Seconds from the last record applied to the exit of --stop-when-drained, while
+    every shard rolls over each ``rollover`` seconds; and the whole run's seconds."""
+    rolling = {**QUIET, "rollover_seconds": rollover, "split_chance": 0.2}
+    with (
+        local_servers() as servers,
+        StreamServer(servers.source, partitions=shards, **rolling) as s,
+    ):
+        table = f"rolling_{shards}"
+        config, state = configure(servers, s, table), servers.work / "rolling.sqlite"
+        migrate = toolkit_command(
+            "migrate", "--config", str(config), "--state", str(state), "--stop-when-drained"
+        )
+        create_table(low_client(servers.source), table)
+        run_measured(migrate)
+        load_table(servers.source, table, records, create=False)
+        wait_pumped(s, records)
+        started, done = time.monotonic(), [0.0]
+
+        def watch() -> None:
+            while applied(state) < records and time.monotonic() - started < 600:
+                time.sleep(0.05)
+            done[0] = time.monotonic() - started
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        run = run_measured(migrate)
+        watcher.join()
+    return run.seconds - done[0], run.seconds
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -152,6 +198,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=10.0)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--rolling-shards", type=int, default=256, help="0: skip")
+    parser.add_argument("--rollover", type=float, default=5.0)
+    parser.add_argument("--rolling-records", type=int, default=30_000)
     parser.add_argument(
         "--toolkit-from",
         type=Path,
@@ -180,6 +229,15 @@ def main() -> None:
     print_table(f"Drain of {options.records:,} records of ~200 bytes", header, rows)
     last = drains[-1].cpu_per_record / base.cpu_per_record
     print(f"goal CPU/record at {drains[-1].shards} ≤ 1.5x at {base.shards}: {last:.2f}x")
+    if options.rolling_shards:
+        tail, whole = rolling_tail(
+            options.rolling_shards, options.rolling_records, options.rollover
+        )
+        print(
+            f"--stop-when-drained while {options.rolling_shards} shards roll over every "
+            f"{options.rollover:g} s: exits {tail:.1f} s after the last record was applied "
+            f"(run {whole:.1f} s)"
+        )
     if options.skip_live:
         return
     idle, lags = live(options.idle_shards, options.rate, options)
