@@ -159,6 +159,7 @@ def mutate(
     create_table: bool,
     log_format: str,
     metrics_port: int | None,
+    metrics_per_shard: bool,
     metrics_address: str,
 ) -> int:
     """Random puts and deletes on the source table, at 10-25 a second by default.
@@ -185,7 +186,7 @@ def mutate(
             raise UserError(f"--load writes its items and exits; drop {', '.join(given)}")
     section = source_section(config_path, endpoint, table, region)
     # Not the config's metricsPort: that is the migration's, which may run beside the load.
-    metrics = observability.start(log_format, metrics_port, metrics_address)
+    metrics = observability.start(log_format, metrics_port, metrics_address, metrics_per_shard)
     bounds = SizeBounds(min_item_bytes, max_item_bytes)
     common = Common(section, create_table, bounds, log_path, metrics)
     chosen_seed = secrets.randbelow(2**31) if seed is None else seed

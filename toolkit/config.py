@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ALTERNATOR_MAX_BATCH", "DYNAMODB_MAX_BATCH", "Endpoint", "NodeDiscovery"]
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
+# Alternator shows a change in its stream about 10 s after the write (its streams'
+# time window): a replay must be quiet that long, and a little more, to be drained.
+ALTERNATOR_STREAM_DELAY = 12.0
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _REDACTED = "<redacted>"
 
@@ -77,6 +80,7 @@ class SourceConfig:
     s3_export: ExportSource | None = None  # type dynamodb-s3-export: the export to read
     nodes: NodeDiscovery | None = None  # alternator: spread reads over the live nodes
     remove_consumed_capacity: bool = False  # alternator: never ask for ConsumedCapacity
+    stream_visibility_seconds: float = 0.0  # how late a change can show up in the stream
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,7 @@ def _source(node: Node) -> SourceConfig:
         ca_bundle=_ca_bundle(node),
         nodes=nodes,
         remove_consumed_capacity=remove,
+        stream_visibility_seconds=ALTERNATOR_STREAM_DELAY if kind == "alternator" else 0.0,
     )
 
 

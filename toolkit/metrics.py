@@ -29,7 +29,9 @@ THROTTLE_CODES = frozenset(
 class Metrics:
     """Thread-safe (prometheus_client's own locks); cheap enough for every page."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, per_shard: bool = False
+    ) -> None:
         r = self.registry = CollectorRegistry()
         self._clock = clock
         self._lock = threading.Lock()
@@ -88,6 +90,18 @@ class Metrics:
         self.operations = Counter(
             "toolkit_mutate_operations", "Operations the load acknowledged", ["type"], registry=r
         )
+        # One series per shard only when asked: a big stream has thousands of shards.
+        self.shard_lag = (
+            Gauge(
+                "toolkit_shard_lag_seconds",
+                "Each shard's lag, for the shards with changes read and not applied yet",
+                ["shard"],
+                registry=r,
+            )
+            if per_shard
+            else None
+        )
+        self._lagging: set[str] = set()
         stall = Gauge(
             "toolkit_seconds_since_progress",
             "Seconds since the last progress while work remains (0 when there is none)",
@@ -116,6 +130,21 @@ class Metrics:
         for kind, count in counts.items():
             self.records_applied.labels(kind).inc(count)
         self.progressed()
+
+    def lagging(self, seconds: float, by_shard: Mapping[str, float]) -> None:
+        """The replay's lag; work remains while it is above 0 (a change is in hand)."""
+        self.lag.set(seconds)
+        with self._lock:
+            if seconds <= 0:
+                self._progress_at, self._working = self._clock(), False
+            else:
+                self._working = True
+        if self.shard_lag is not None:
+            for shard in self._lagging - by_shard.keys():
+                self.shard_lag.remove(shard)
+            for shard, lag in by_shard.items():
+                self.shard_lag.labels(shard).set(lag)
+            self._lagging = set(by_shard)
 
     def _stalled_for(self) -> float:
         with self._lock:

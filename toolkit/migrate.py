@@ -268,8 +268,13 @@ def _spark_work(run: _Run, job: SnapshotJob, budget: float | None) -> SegmentsFr
 
 def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
     batch = run.config.target.batch_size
+    source = run.config.source
     settings = replace(
-        run.options.replay, renames=run.renames, batch_size=batch, table=run.config.source.table
+        run.options.replay,
+        renames=run.renames,
+        batch_size=batch,
+        table=source.table,
+        settle_seconds=source.stream_visibility_seconds,
     )
     arn = run.state.get("stream")
     assert arn is not None  # recorded by _enable
@@ -287,6 +292,12 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
     )
     summary = replayer.run()
     run.state.put("drained_at", str(time.time()) if summary.drained else "")
+    if summary.lag_below is not None:
+        log.info(
+            "The replication lag is below %g s: stop the application's writes to the source "
+            "now, then run again with --stop-when-drained",
+            summary.lag_below,
+        )
     if summary.drained:
         log.info(
             "The stream is drained: the target holds every change made so far; "

@@ -52,6 +52,13 @@ def default_state_path(config_path: Path) -> Path:
     help="Exit once the stream's backlog is applied and no new change arrives.",
 )
 @click.option(
+    "--stop-when-lag-below",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Exit once the replication lag is below this: the moment to stop the application.",
+)
+@click.option(
     "--accept-existing-stream",
     is_flag=True,
     help="Replay a stream the source table already had (it may miss old changes).",
@@ -63,9 +70,11 @@ def migrate(
     state_path: Path | None,
     scan_page_items: int | None,
     stop_when_drained: bool,
+    stop_when_lag_below: float | None,
     accept_existing_stream: bool,
     log_format: str,
     metrics_port: int | None,
+    metrics_per_shard: bool,
     metrics_address: str,
     engine: str,
     master: str | None,
@@ -77,7 +86,9 @@ def migrate(
     the same command again to continue.
     """
     config = load_config(config_path)
-    metrics = observability.start(log_format, metrics_port or config.metrics_port, metrics_address)
+    metrics = observability.start(
+        log_format, metrics_port or config.metrics_port, metrics_address, metrics_per_shard
+    )
     for note in config.notes:
         log.warning(note)
     stop = threading.Event()
@@ -90,7 +101,9 @@ def migrate(
                 state_path or default_state_path(config_path),
                 page_items=scan_page_items,
                 accept_existing_stream=accept_existing_stream,
-                replay=ReplaySettings(stop_when_drained=stop_when_drained),
+                replay=ReplaySettings(
+                    stop_when_drained=stop_when_drained, stop_when_lag_below=stop_when_lag_below
+                ),
                 metrics=metrics,
                 engine=runner,
             )

@@ -35,6 +35,11 @@ def options(command: F) -> F:
                 help="Serve Prometheus metrics on this port, at /metrics [default: metricsPort].",
             ),
             click.option(
+                "--metrics-per-shard",
+                is_flag=True,
+                help="Also a lag gauge per stream shard (a big stream has thousands).",
+            ),
+            click.option(
                 "--metrics-address",
                 default="0.0.0.0",
                 show_default=True,
@@ -46,13 +51,15 @@ def options(command: F) -> F:
     return command
 
 
-def start(log_shape: str, port: int | None, address: str) -> Metrics | None:
+def start(
+    log_shape: str, port: int | None, address: str, per_shard: bool = False
+) -> Metrics | None:
     """Set the log's shape; serve the metrics when a port is given."""
     if log_shape != "text":
         log_format.configure(log_shape)
     if port is None:
         return None
-    metrics = Metrics()
+    metrics = Metrics(per_shard=per_shard)
     try:
         metrics.serve(port, address)
     except OSError as error:

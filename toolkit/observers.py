@@ -127,6 +127,7 @@ class ReplayObserver:
             self._metrics.phase.state("replay")
             self._metrics.shards_open.set(stats.shards_open)
             self._metrics.shards_finished.set(stats.shards_finished)
+            self._metrics.lagging(stats.lag_seconds, stats.behind)
         first, self._ticked = not self._ticked, True
         if self._notes is not None:
             self._notes.note(
@@ -136,6 +137,8 @@ class ReplayObserver:
                 shards_open=stats.shards_open,
                 shards_finished=stats.shards_finished,
                 last_applied_at=self._applied_at or "",
+                lag_seconds=round(stats.lag_seconds, 3),
+                quiet=int(stats.quiet),
             )
 
 

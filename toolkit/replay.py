@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from toolkit.poll_backoff import PollPace
 from toolkit.replay_discovery import Children, Discovery, Listing
 from toolkit.replay_follower import Follower, Pages, Reader
+from toolkit.replay_lag import LagWatch
 from toolkit.retry import StopRequested
 from toolkit.shard_tree import Shard, ShardTree, vanished
 from toolkit.state import RunState
@@ -51,6 +52,9 @@ class ReplayStats:
     shards_open: int
     shards_finished: int
     seconds_since_change: float | None
+    lag_seconds: float = 0.0  # now minus the creation of the oldest change read, not applied
+    behind: Mapping[str, float] = field(default_factory=dict)  # that lag, of each such shard
+    quiet: bool = False  # every shard read to its end and found empty: drained for now
 
 
 class ReplayStatus(Protocol):
@@ -72,6 +76,8 @@ class ReplaySettings:
     renames: Mapping[str, str] = field(default_factory=dict)
     table: str = ""  # the source table, named in errors
     stop_when_drained: bool = False
+    stop_when_lag_below: float | None = None  # seconds: end once the lag is below this
+    settle_seconds: float = 0.0  # quiet this long before drained (records shown late)
     idle_polls_to_drain: int = 3  # consecutive empty polls of every open shard
     pace: PollPace = field(default_factory=PollPace)
     describe_interval: float = 10.0  # how often the whole stream is listed
@@ -86,9 +92,12 @@ class ReplaySummary:
     records: int
     seconds: float
     drained: bool
+    lag_below: float | None = None  # ended once the lag was below this many seconds
 
     def line(self) -> str:
         state = "drained" if self.drained else "stopped"
+        if self.lag_below is not None:
+            state = f"stopped at a lag below {self.lag_below:g} s"
         return f"Stream replay {state}: {self.records} records applied in {self.seconds:.1f} s"
 
 
@@ -101,6 +110,7 @@ class Replayer:
     status: ReplayStatus
     stop: threading.Event
     clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time  # records carry epoch seconds
 
     def __post_init__(self) -> None:
         self.renames = self.settings.renames
@@ -119,6 +129,9 @@ class Replayer:
         self._childless: set[str] = set()  # finished shards whose children are not known yet
         self._seen_at: dict[str, float] = {}  # when each shard was first known, this run
         self._listed_since_start = False
+        self._lag = LagWatch(self.wall)
+        self._quiet_since: float | None = None  # when every shard last became quiet
+        self._ended_below = False
         self._look_from: float | None = None  # looked drained since: a listing after confirms
         self._looked = False
         self._write_pool: ThreadPoolExecutor | None = None
@@ -145,9 +158,14 @@ class Replayer:
             self._last_change = self.clock()
         self.status.batch_applied(counts)
 
+    def behind(self, shard: str, created: float | None) -> None:
+        """A shard read records from ``created`` on, not applied yet (None: none left)."""
+        self._lag.read(shard, created)
+
     def run(self) -> ReplaySummary:
         started = self.clock()
         drained = False
+        lag_below = self.settings.stop_when_lag_below
         next_status = started
         width = self.settings.max_shards_at_once
         # The read and write pools are left last: the shard pool's steps use them.
@@ -170,6 +188,8 @@ class Replayer:
                     if self.settings.stop_when_drained and self._drained_after_a_look():
                         drained = True
                         break
+                    if lag_below is not None and self._lag_below(lag_below):
+                        break
                     self._wake.wait(TICK_SECONDS)
             except StopRequested:
                 pass  # asked to stop while retrying: that page is not checkpointed
@@ -178,7 +198,8 @@ class Replayer:
                 self._discovery.join()
         with suppress(StopRequested):
             self._check_steps()
-        return ReplaySummary(self._records, self.clock() - started, drained)
+        below = lag_below if lag_below is not None and not drained and self._ended_below else None
+        return ReplaySummary(self._records, self.clock() - started, drained, below)
 
     # --- the tree -----------------------------------------------------------------
 
@@ -189,6 +210,7 @@ class Replayer:
         ready = self._tree.load((Shard(s.shard_id, s.parent_id), s.finished) for s in recorded)
         self._seen_at = dict.fromkeys(self._checkpoints, float("-inf"))
         self._unquiet = {s.shard_id for s in recorded if not s.finished}
+        self._lag.known(self._unquiet)
         for shard in recorded:
             if shard.finished and not self._tree.children(shard.shard_id):
                 self._childless.add(shard.shard_id)
@@ -235,6 +257,7 @@ class Replayer:
             self._unquiet.add(shard.shard_id)
             if shard.parent_id is not None:
                 self._childless.discard(shard.parent_id)
+        self._lag.known(s.shard_id for s in added.new)
         self._start(added.ready)
 
     def _start(self, shard_ids: list[str]) -> None:
@@ -280,11 +303,14 @@ class Replayer:
             self._unquiet.discard(shard_id)
         else:
             self._unquiet.add(shard_id)
+        self._mark_quiet()
         if not follower.done:
             self._due_at(self.clock() + follower.delay, shard_id)
             return
         del self._followers[shard_id]
         self._unquiet.discard(shard_id)
+        self._lag.finished(shard_id)
+        self._mark_quiet()
         self._start(self._tree.finish(shard_id))
         if not self._tree.children(shard_id):
             self._childless.add(shard_id)
@@ -307,19 +333,41 @@ class Replayer:
 
     def _drained(self) -> bool:
         """Every unfinished shard came back empty several polls in a row, and every
-        finished one's children are known: a finished shard's changes go on in them."""
+        finished one's children are known: a finished shard's changes go on in them.
+
+        A source that shows records late (Alternator: ~10 s after the write) must
+        also have been quiet for ``settle_seconds``.
+        """
         unfinished = len(self._tree) - self._tree.finished_count
+        quiet = self._quiet_since is not None
+        settled = (
+            quiet and self.clock() - (self._quiet_since or 0.0) >= self.settings.settle_seconds
+        )
         return (
             self._listed_since_start
             and not self._unquiet
             and not self._childless
             and unfinished > 0
+            and settled
         )
+
+    def _mark_quiet(self) -> None:
+        if self._unquiet:
+            self._quiet_since = None
+        elif self._quiet_since is None:
+            self._quiet_since = self.clock()
+
+    def _lag_below(self, seconds: float) -> bool:
+        """The stream listed, every open shard read this run, and the lag below ``seconds``."""
+        self._ended_below = self._listed_since_start and self._lag.below(seconds)
+        return self._ended_below
 
     def _stats(self, started: float) -> ReplayStats:
         finished = self._tree.finished_count
         elapsed = max(self.clock() - started, 1e-9)
         since = None if self._last_change is None else self.clock() - self._last_change
+        lag, behind = self._lag.lag()
         return ReplayStats(
-            self._records, self._records / elapsed, len(self._tree) - finished, finished, since
+            *(self._records, self._records / elapsed, len(self._tree) - finished, finished),
+            *(since, lag, behind, self._drained()),
         )

@@ -64,6 +64,15 @@ class Pages:
         return Read(records, next_iterator, backlog=last_page == RECORDS_PER_CALL)
 
 
+def created_at(record: Mapping[str, Any]) -> float | None:
+    """A record's ApproximateCreationDateTime, in epoch seconds (None when absent)."""
+    value = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 class Apply(Protocol):
     """What a follower needs of the replay around it."""
 
@@ -73,6 +82,7 @@ class Apply(Protocol):
 
     def write(self, requests: Sequence[dict[str, Any]]) -> None: ...
     def applied(self, records: int, counts: Mapping[str, int]) -> None: ...
+    def behind(self, shard: str, created: float | None) -> None: ...
 
 
 class Follower:
@@ -104,6 +114,7 @@ class Follower:
             self._reopen()
             return
         records, next_iterator = read.records, read.next_iterator
+        self._target.behind(self.shard, created_at(records[0]) if records else None)
         if read.backlog and next_iterator and not read.throttled:
             self.ahead = self._read_pool.submit(self._pages.read, next_iterator)
         self._apply(records, finished=next_iterator is None)
@@ -131,5 +142,6 @@ class Follower:
         if records:
             self.after = records[-1]["dynamodb"]["SequenceNumber"]
         target.state.checkpoint_shard(self.shard, self.after, len(records), finished)
+        target.behind(self.shard, None)  # caught up with what was read
         if records:
             target.applied(len(records), count_by_type(batch))

@@ -103,7 +103,8 @@ def status_of(notes: Mapping[str, str], tables: Tables, live: bool, now: float) 
 
 
 def _drained_now(notes: Mapping[str, str], live: bool) -> bool:
-    return live and notes.get("phase") == "replay" and notes.get("lag_seconds") == "0.0"
+    """A live replay that found every shard empty at its last note: drained for now."""
+    return live and notes.get("phase") == "replay" and notes.get("quiet") == "1"
 
 
 def _rate(notes: Mapping[str, str]) -> float | None:

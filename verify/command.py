@@ -132,6 +132,7 @@ def verify(
     scan_page_items: int,
     log_format: str,
     metrics_port: int | None,
+    metrics_per_shard: bool,
     metrics_address: str,
     engine: str,
     master: str | None,
@@ -148,7 +149,7 @@ def verify(
     )
     config = load_verify_config(config_path, flags)
     # Not the config's metricsPort: that is the migration's, which may run beside verify.
-    metrics = observability.start(log_format, metrics_port, metrics_address)
+    metrics = observability.start(log_format, metrics_port, metrics_address, metrics_per_shard)
     for note in config.notes:
         log.warning(note)
     with ExitStack() as stack:
