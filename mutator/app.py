@@ -22,14 +22,14 @@ from mutator.run import MutateResult, MutateSettings, Mutation
 from mutator.stats import Counters
 from mutator.table import live_indexes, table_keys
 from toolkit.config import DYNAMODB_MAX_BATCH, SourceConfig
-from toolkit.connections import Connection, connect
-from toolkit.dataplane import DataPlane
+from toolkit.driver.metrics import Metrics
 from toolkit.errors import UserError
-from toolkit.metrics import Metrics
-from toolkit.retry import RetryPolicy
-from toolkit.table_schema import show
-from toolkit.throughput import CapacityBudget
-from toolkit.writer import BatchWriter, TargetCapabilities
+from toolkit.logic.table_schema import show
+from toolkit.wire.connections import Connection, connect
+from toolkit.wire.dataplane import DataPlane
+from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.throughput import CapacityBudget
+from toolkit.work.writer import BatchWriter, TargetCapabilities
 
 Say = Callable[[str], None]
 

@@ -1,6 +1,6 @@
 """Item bodies of every attribute type, nested maps and lists, sizes within bounds.
 
-Pure logic: no I/O. An item's size (DynamoDB's rule, ``toolkit.items.item_size``)
+Pure logic: no I/O. An item's size (DynamoDB's rule, ``toolkit.logic.items.item_size``)
 is drawn log-uniformly between the bounds, so small and large items both appear;
 a random set of typed attributes that fits is added, and a padding attribute (S or
 B) brings the item to exactly that size. Every value is one DynamoDB accepts: numbers of at
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from toolkit.items import AttributeValue, Item, Key, item_size
+from toolkit.logic.items import AttributeValue, Item, Key, item_size
 
 MAX_ITEM_BYTES = 400 * 1024
 PAD_NAME = "payload"

@@ -20,9 +20,9 @@ from mutator.mix import DEFAULT_PUT_FRACTION
 from mutator.options import source_section
 from mutator.rate import RateRange
 from mutator.run import MutateSettings
-from toolkit import observability
+from toolkit.driver import observability
+from toolkit.driver.stopping import graceful
 from toolkit.errors import UserError
-from toolkit.stopping import graceful
 
 DEFAULT_RATE = "10-25"
 EXIT_INTERRUPTED = 130

@@ -18,8 +18,8 @@ import random
 from array import array
 from collections.abc import Iterable, Sequence
 
-from toolkit.items import AttributeValue, Key
-from toolkit.table_schema import KeyAttribute
+from toolkit.logic.items import AttributeValue, Key
+from toolkit.logic.table_schema import KeyAttribute
 
 RANGE_GROUP = 4
 _PREFIX = {"HASH": "key-", "RANGE": "v"}

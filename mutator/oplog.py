@@ -26,7 +26,7 @@ from typing import IO, Any
 import orjson
 
 from toolkit.errors import UserError
-from toolkit.items import Item, Key, digest
+from toolkit.logic.items import Item, Key, digest
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from mutator.stats import Counters
-from toolkit.dataplane import Answer
 from toolkit.errors import ToolkitError
-from toolkit.retry import RetryPolicy, call_with_retries
-from toolkit.writer import Plane
+from toolkit.wire.dataplane import Answer
+from toolkit.wire.retry import RetryPolicy, call_with_retries
+from toolkit.work.writer import Plane
 
 
 def call_counted(

@@ -26,10 +26,10 @@ from mutator.plane import call_counted
 from mutator.rate import RateController, RateRange
 from mutator.report import WindowReporter
 from mutator.stats import Counters, Tally, mutate_summary, window_line
+from toolkit.driver.metrics import Metrics
 from toolkit.errors import TerminalError, ToolkitError
-from toolkit.metrics import Metrics
-from toolkit.retry import RetryPolicy
-from toolkit.writer import Plane
+from toolkit.wire.retry import RetryPolicy
+from toolkit.work.writer import Plane
 
 QUEUE_PER_WORKER = 2  # a small backlog: the run stops on time, lag shows at once
 

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from mutator.mix import DELETE, PUT
-from toolkit.metrics import Metrics
+from toolkit.driver.metrics import Metrics
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from mutator.keys import KeySpace
 from mutator.plane import call_counted
 from mutator.stats import Counters
 from toolkit.errors import ServiceError, UserError
-from toolkit.retry import RetryPolicy
-from toolkit.schema import describe
-from toolkit.service_errors import translated
-from toolkit.table_schema import KeyAttribute, key_schema
-from toolkit.writer import Plane
+from toolkit.logic.table_schema import KeyAttribute, key_schema
+from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.schema import describe
+from toolkit.wire.service_errors import translated
+from toolkit.work.writer import Plane
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

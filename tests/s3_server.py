@@ -1,6 +1,6 @@
 """moto's S3 server for the tests, and export files written as DynamoDB writes them.
 
-The files follow DynamoDB's documented export format (see toolkit.export_format's
+The files follow DynamoDB's documented export format (see toolkit.logic.export_format's
 opening comment): the tests make their own exports, they copy none.
 """
 
@@ -25,8 +25,8 @@ import orjson
 from botocore.config import Config
 
 from tests.helpers import free_port
-from toolkit.export_format import md5_base64
-from toolkit.ion_items import ion_line
+from toolkit.logic.export_format import md5_base64
+from toolkit.logic.ion_items import ion_line
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
-from toolkit.items import AttributeValue, Item, Key, item_size
+from toolkit.logic.items import AttributeValue, Item, Key, item_size
 
 if TYPE_CHECKING:
     from typing import TypeAlias

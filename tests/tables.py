@@ -14,11 +14,11 @@ import yaml
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from toolkit.dataplane import DataPlane
-from toolkit.items import canonical, digest, key_id
-from toolkit.retry import RetryPolicy
-from toolkit.throughput import CapacityBudget
-from toolkit.writer import BatchWriter, TargetCapabilities
+from toolkit.logic.items import canonical, digest, key_id
+from toolkit.wire.dataplane import DataPlane
+from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.throughput import CapacityBudget
+from toolkit.work.writer import BatchWriter, TargetCapabilities
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -80,7 +80,7 @@ def test_an_error_from_outside_the_tree_is_still_one_line(
     def fail(path: Path) -> None:
         raise raised
 
-    monkeypatch.setattr("toolkit.migrate_command.load_config", fail)
+    monkeypatch.setattr("toolkit.driver.migrate_command.load_config", fail)
     monkeypatch.delenv("TOOLKIT_TRACEBACK", raising=False)
     assert cli.run(["migrate", "--config", str(tmp_path / "c.yaml")]) == 2
     lines = capsys.readouterr().err.splitlines()

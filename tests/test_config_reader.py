@@ -8,7 +8,7 @@ import pytest
 
 from tests.test_config import SECRET, write
 from toolkit.config import load_config
-from toolkit.config_reader import suggest
+from toolkit.config.reader import suggest
 from toolkit.errors import UserError
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.tables import section
 from toolkit.config import parse_config
-from toolkit.connections import connect
+from toolkit.wire.connections import connect
 
 
 @pytest.fixture(autouse=True)

@@ -35,7 +35,7 @@ from tests.tables import (
     scan_all,
     table_state,
 )
-from toolkit.items import canonical, item_size
+from toolkit.logic.items import canonical, item_size
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

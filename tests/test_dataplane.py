@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import Endpoints
 from tests.helpers import free_port
 from tests.tables import CREDENTIALS, plane
-from toolkit.dataplane import DataPlane
 from toolkit.errors import ServiceBusy, ServiceError
+from toolkit.wire.dataplane import DataPlane
 
 
 def test_a_signed_request_reaches_the_real_server(endpoints: Endpoints) -> None:

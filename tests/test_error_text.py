@@ -6,9 +6,9 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.error_text import MESSAGE_CHARS, one_line, read_error
 from toolkit.errors import ServiceBusy, ServiceError
-from toolkit.service_errors import from_answer
+from toolkit.logic.error_text import MESSAGE_CHARS, one_line, read_error
+from toolkit.wire.service_errors import from_answer
 
 SIGNATURE_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 <Error>

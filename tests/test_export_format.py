@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.strategies import items, texts
 from toolkit.errors import UserError
-from toolkit.export_format import (
+from toolkit.logic.export_format import (
     DataFile,
     ExportFormatError,
     check_checksum,
@@ -26,8 +26,8 @@ from toolkit.export_format import (
     requests_of,
     resolve_key,
 )
-from toolkit.ion_items import ion_line, parse_ion_line
-from toolkit.items import canonical
+from toolkit.logic.ion_items import ion_line, parse_ion_line
+from toolkit.logic.items import canonical
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -19,9 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.tables import CREDENTIALS
-from toolkit.dataplane import DataPlane
 from toolkit.errors import ServiceBusy
-from toolkit.http1 import Answer, BadAnswer, Pools, read_answer, request_bytes
+from toolkit.wire.dataplane import DataPlane
+from toolkit.wire.http1 import Answer, BadAnswer, Pools, read_answer, request_bytes
 
 NEXT = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"  # what follows on the stream
 

@@ -12,7 +12,7 @@ from hypothesis import assume, find, given, settings
 from hypothesis import strategies as st
 
 from tests import strategies as gen
-from toolkit.items import (
+from toolkit.logic.items import (
     TTL_MAX_AGE_SECONDS,
     AttributeValue,
     Item,

@@ -23,7 +23,7 @@ from tests.conftest import Endpoints
 from tests.helpers import error_line, run_cli
 from tests.tables import create_table, load, scan_all, section, write_config
 from toolkit.config import load_config, parse_config
-from toolkit.estimate import read_budget
+from toolkit.driver.estimate import read_budget
 from verify.diff import same_item
 
 if TYPE_CHECKING:

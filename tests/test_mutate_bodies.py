@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from mutator.bodies import MAX_ITEM_BYTES, BodyGenerator, SizeBounds, smallest_item
 from mutator.keys import KeySpace
 from tests.strategies import assert_valid, key_schemas, nesting_depth
-from toolkit.items import Item, item_size
-from toolkit.table_schema import KeyAttribute, key_schema
+from toolkit.logic.items import Item, item_size
+from toolkit.logic.table_schema import KeyAttribute, key_schema
 
 if TYPE_CHECKING:
     from tests.strategies import TableKeys

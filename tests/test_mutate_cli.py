@@ -2,7 +2,7 @@
 
 The operation log replayed into a dict must equal an independent boto3 scan of the
 table. DynamoDB Local normalises numbers and boto3 decodes binaries, so items are
-compared in ``toolkit.items.canonical`` form.
+compared in ``toolkit.logic.items.canonical`` form.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.tables import (
     write_config,
 )
 from toolkit import cli
-from toolkit.table_schema import KeyAttribute
+from toolkit.logic.table_schema import KeyAttribute
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

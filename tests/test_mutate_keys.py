@@ -20,8 +20,8 @@ from tests.strategies import (
     keys_for,
     valid_number,
 )
-from toolkit.items import Key, key_id
-from toolkit.table_schema import KeyAttribute, key_schema
+from toolkit.logic.items import Key, key_id
+from toolkit.logic.table_schema import KeyAttribute, key_schema
 
 if TYPE_CHECKING:
     from tests.strategies import TableKeys

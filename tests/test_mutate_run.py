@@ -17,11 +17,11 @@ from mutator.oplog import OpLog
 from mutator.rate import RateRange
 from mutator.run import MutateSettings, Mutation
 from mutator.stats import Counters
-from toolkit.dataplane import Answer
 from toolkit.errors import ServiceBusy, ServiceError, TerminalError, ToolkitError
-from toolkit.items import Item, digest, key_id, key_of
-from toolkit.retry import RetryPolicy
-from toolkit.table_schema import KeyAttribute
+from toolkit.logic.items import Item, digest, key_id, key_of
+from toolkit.logic.table_schema import KeyAttribute
+from toolkit.wire.dataplane import Answer
+from toolkit.wire.retry import RetryPolicy
 
 PARTS = (KeyAttribute("id", "HASH", "S"), KeyAttribute("version", "RANGE", "N"))
 NAMES = [p.name for p in PARTS]

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.config_alternator import NodeDiscovery
-from toolkit.nodes import DOWN_SECONDS, LiveNodes, localnodes_url, parse_localnodes
+from toolkit.config.alternator import NodeDiscovery
+from toolkit.wire.nodes import DOWN_SECONDS, LiveNodes, localnodes_url, parse_localnodes
 
 SEED = "http://seed:8000"
 

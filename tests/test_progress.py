@@ -8,7 +8,7 @@ import logging
 import pytest
 from rich.console import Console
 
-from toolkit.progress import LOG_EVERY_SECONDS, SnapshotBar
+from toolkit.driver.progress import LOG_EVERY_SECONDS, SnapshotBar
 
 
 class Clock:

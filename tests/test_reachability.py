@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from toolkit.reachability import Reachability
+from toolkit.wire.reachability import Reachability
 
 
 class Clock:

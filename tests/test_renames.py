@@ -15,8 +15,8 @@ from tests.conftest import Endpoints
 from tests.helpers import error_line, run_cli
 from tests.tables import create_table, load, scan_all, section, write_config
 from toolkit.errors import UserError
-from toolkit.items import RenameClash, apply_renames
-from toolkit.table_schema import check_renames
+from toolkit.logic.items import RenameClash, apply_renames
+from toolkit.logic.table_schema import check_renames
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -19,10 +19,10 @@ from tests.test_replay_tree import (
     Silent,
     _record,
 )
-from toolkit.poll_backoff import PollPace
-from toolkit.replay import Replayer, ReplaySettings
-from toolkit.replay_lag import LagWatch
-from toolkit.state import RunState
+from toolkit.logic.poll_backoff import PollPace
+from toolkit.work.replay import Replayer, ReplaySettings
+from toolkit.work.replay_lag import LagWatch
+from toolkit.work.state import RunState
 
 
 @given(st.lists(st.tuples(st.sampled_from("abc"), st.floats(0, 100) | st.none()), max_size=30))

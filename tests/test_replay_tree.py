@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import ChangesLost
-from toolkit.poll_backoff import PollPace
-from toolkit.replay import Replayer, ReplaySettings, ReplayStats
-from toolkit.shard_tree import Shard
-from toolkit.state import RunState
-from toolkit.stream_reader import IteratorExpired
+from toolkit.logic.poll_backoff import PollPace
+from toolkit.logic.shard_tree import Shard
+from toolkit.wire.stream_reader import IteratorExpired
+from toolkit.work.replay import Replayer, ReplaySettings, ReplayStats
+from toolkit.work.state import RunState
 
 
 @dataclass

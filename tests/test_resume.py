@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tests.conftest import Endpoints
 from tests.helpers import run_cli
 from tests.tables import create_table, load, scan_all, section, write_config
-from toolkit.state import RunState
+from toolkit.work.state import RunState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

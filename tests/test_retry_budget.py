@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import ServiceBusy, ServiceError
-from toolkit.retry import RetryPolicy, call_with_retries
-from toolkit.throughput import CapacityBudget
+from toolkit.wire.retry import RetryPolicy, call_with_retries
+from toolkit.wire.throughput import CapacityBudget
 
 
 class FakeClock:

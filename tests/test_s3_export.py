@@ -18,7 +18,7 @@ from tests.conftest import Endpoints
 from tests.helpers import REPO, run_cli
 from tests.s3_server import files_done, s3_client, s3_section
 from tests.tables import create_table, load, section, table_state, write_config
-from toolkit.export_format import md5_base64
+from toolkit.logic.export_format import md5_base64
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -8,9 +8,9 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.pacing import Pacer
-from toolkit.poll_backoff import PollPace, backoff
-from toolkit.shard_tree import Shard, ShardTree
+from toolkit.logic.poll_backoff import PollPace, backoff
+from toolkit.logic.shard_tree import Shard, ShardTree
+from toolkit.wire.pacing import Pacer
 
 
 @st.composite

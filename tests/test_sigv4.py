@@ -13,8 +13,8 @@ from botocore.credentials import Credentials, ReadOnlyCredentials
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.http1 import host_of
-from toolkit.sigv4 import Signer, canonical_path
+from toolkit.wire.http1 import host_of
+from toolkit.wire.sigv4 import Signer, canonical_path
 
 KEY_TEXT = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)
 URLS = st.sampled_from(

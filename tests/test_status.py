@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolkit.status import Tables, status_of
+from toolkit.logic.status import Tables, status_of
 
 TABLES = Tables(8, 2, 3000, 4, 0, 0)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.stream_records import (
+from toolkit.logic.stream_records import (
     DELETE,
     PUT,
     Change,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from toolkit.errors import UserError
-from toolkit.table_schema import (
+from toolkit.logic.table_schema import (
     KeyAttribute,
     create_table_request,
     key_schema,

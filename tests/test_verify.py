@@ -23,7 +23,7 @@ from tests import strategies as gen
 from tests.conftest import Endpoints
 from tests.helpers import run_cli
 from tests.tables import create_table, load, scan_all, section, write_config
-from toolkit.items import AttributeValue, Item, canonical, key_id
+from toolkit.logic.items import AttributeValue, Item, canonical, key_id
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

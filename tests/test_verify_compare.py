@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_verify_diff import Planted, planted_tables
-from toolkit.dataplane import Answer
 from toolkit.errors import TerminalError
-from toolkit.items import Item, key_id, key_of
-from toolkit.retry import RetryPolicy
+from toolkit.logic.items import Item, key_id, key_of
+from toolkit.wire.dataplane import Answer
+from toolkit.wire.retry import RetryPolicy
 from verify.compare import Comparison, PassResult, PassSettings
 from verify.diff import Difference
 from verify.layout import Layout

@@ -17,7 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests import strategies as gen
-from toolkit.items import AttributeValue, Item, Key, apply_renames, canonical, key_id, key_of
+from toolkit.logic.items import AttributeValue, Item, Key, apply_renames, canonical, key_id, key_of
 from verify.diff import (
     Change,
     absent_keys,

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.dataplane import Answer
 from toolkit.errors import ServiceBusy, ServiceError, TerminalError
-from toolkit.retry import RetryPolicy
-from toolkit.throughput import CapacityBudget
-from toolkit.writer import BatchWriter, TargetCapabilities, write_units
+from toolkit.wire.dataplane import Answer
+from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.throughput import CapacityBudget
+from toolkit.work.writer import BatchWriter, TargetCapabilities, write_units
 
 
 class StormyTarget:

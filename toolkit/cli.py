@@ -15,7 +15,8 @@ import sys
 
 import click
 
-from toolkit import __version__, log_format, stopping
+from toolkit import __version__
+from toolkit.driver import log_format, stopping
 from toolkit.errors import ToolkitError
 
 EXIT_OK = 0
@@ -29,9 +30,9 @@ GC_NEW_OBJECTS = 20_000  # the cycle collector's first threshold (CPython's defa
 # verify's deepdiff (and numpy) or the mutator, about 0.5 s of CPU at every start.
 COMMANDS = {
     "local": "toolkit.local.commands",
-    "migrate": "toolkit.migrate_command",
+    "migrate": "toolkit.driver.migrate_command",
     "mutate": "mutator.command",
-    "status": "toolkit.status_command",
+    "status": "toolkit.driver.status_command",
     "verify": "verify.command",
 }
 

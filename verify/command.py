@@ -14,10 +14,10 @@ from typing import IO
 import click
 from rich.console import Console
 
-from toolkit import observability
+from toolkit.driver import observability
+from toolkit.driver.log_format import display_console
 from toolkit.engines.choose import engine_for, engine_options
 from toolkit.errors import UserError
-from toolkit.log_format import display_console
 from verify.progress import ComparisonBar
 from verify.report import ReportFile
 from verify.session import PAGE_ITEMS, VerifyOptions, run_verify

@@ -1,8 +1,8 @@
 """The comparison itself, pure: items in, differences out. No I/O, no boto3.
 
 Items are DynamoDB's wire form. Two items are equal when their canonical forms
-are (``toolkit.items.canonical``: numbers by value, sets unordered, maps by key,
-binaries by bytes). Keys pair items byte for byte (``toolkit.items.key_id``), as
+are (``toolkit.logic.items.canonical``: numbers by value, sets unordered, maps by key,
+binaries by bytes). Keys pair items byte for byte (``toolkit.logic.items.key_id``), as
 Alternator does. The attribute-level explanation of a difference comes from
 deepdiff, run on a plain-value form of both items (numbers as Decimal, sets as
 frozensets, binaries as bytes), so that its lines read like the data.
@@ -20,7 +20,7 @@ from typing import Any, Literal
 import orjson
 from deepdiff import DeepDiff
 
-from toolkit.items import (
+from toolkit.logic.items import (
     AttributeValue,
     Item,
     Key,

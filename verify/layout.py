@@ -13,11 +13,11 @@ from functools import cached_property
 from typing import Any
 
 from toolkit.config import MigrationConfig
-from toolkit.connections import Connection
 from toolkit.errors import UserError
-from toolkit.schema import describe, describe_source, ttl_attribute
-from toolkit.service_errors import translated
-from toolkit.table_schema import check_renames, key_schema, renamed_key_schema, show
+from toolkit.logic.table_schema import check_renames, key_schema, renamed_key_schema, show
+from toolkit.wire.connections import Connection
+from toolkit.wire.schema import describe, describe_source, ttl_attribute
+from toolkit.wire.service_errors import translated
 
 SEGMENT_BYTES = 128 * 1024 * 1024  # as migrate: one scan segment per 128 MB
 MIN_SEGMENTS = 8

@@ -7,8 +7,8 @@ import threading
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from toolkit.metrics import Metrics
-from toolkit.progress import Display, stdout_is_terminal
+from toolkit.driver.metrics import Metrics
+from toolkit.driver.progress import Display, stdout_is_terminal
 from verify.compare import Progress as ComparisonProgress
 
 

@@ -12,17 +12,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from toolkit.dataplane import Answer
 from toolkit.errors import TerminalError
-from toolkit.items import Item, Key
-from toolkit.retry import RetryPolicy, call_with_retries
-from toolkit.throughput import CapacityBudget, charge_read
+from toolkit.logic.items import Item, Key
+from toolkit.wire.dataplane import Answer
+from toolkit.wire.retry import RetryPolicy, call_with_retries
+from toolkit.wire.throughput import CapacityBudget, charge_read
 
 BATCH_GET_KEYS = 100  # BatchGetItem's limit, on DynamoDB and Alternator alike
 
 
 class Plane(Protocol):
-    """What the reads need of ``toolkit.dataplane.DataPlane``."""
+    """What the reads need of ``toolkit.wire.dataplane.DataPlane``."""
 
     def call(self, operation: str, request: dict[str, Any]) -> Answer: ...
 

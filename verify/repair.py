@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from toolkit.items import key_id
-from toolkit.writer import BatchWriter
+from toolkit.logic.items import key_id
+from toolkit.work.writer import BatchWriter
 from verify.diff import Difference, Kind
 
 ALL_KINDS: frozenset[Kind] = frozenset({"missing", "extra", "different"})

@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from toolkit.metrics import Metrics
+from toolkit.driver.metrics import Metrics
 from verify.compare import PassResult
 from verify.diff import Difference, Kind
 from verify.repair import Repairer

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from toolkit.config import MigrationConfig
-from toolkit.connections import connect
-from toolkit.dataplane import DataPlane
+from toolkit.driver.estimate import share
+from toolkit.driver.metrics import Metrics
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
-from toolkit.estimate import share
-from toolkit.metrics import Metrics
-from toolkit.retry import RetryPolicy
-from toolkit.throughput import CapacityBudget
-from toolkit.writer import BatchWriter, TargetCapabilities
+from toolkit.wire.connections import connect
+from toolkit.wire.dataplane import DataPlane
+from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.throughput import CapacityBudget
+from toolkit.work.writer import BatchWriter, TargetCapabilities
 from verify.compare import Comparison, PassSettings, Progress
 from verify.layout import MIN_SEGMENTS, Layout, read_layout
 from verify.progress import VerifyObserver

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config import MigrationConfig, parse_config
-from toolkit.config_reader import read_yaml
+from toolkit.config.reader import read_yaml
 from toolkit.errors import UserError
 
 DEFAULT_CONFIG = Path("config.yaml")

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from toolkit.config import MigrationConfig
-from toolkit.connections import connect
-from toolkit.retry import RetryPolicy
-from toolkit.throughput import shared
+from toolkit.wire.connections import connect
+from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.throughput import shared
 from verify.compare import Comparison, PassSettings, SegmentCompared, SegmentUnit
 from verify.diff import Difference
 from verify.layout import Layout

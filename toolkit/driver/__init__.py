@@ -1,0 +1,1 @@
+"""The driver: the commands, the orchestration that plans and records a run."""

@@ -1,0 +1,75 @@
+"""Sizing a run from the source's description: segments, budgets, duration."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from toolkit.config import SourceConfig, TargetConfig
+from toolkit.wire.throughput import READ_UNIT_BYTES
+
+log = logging.getLogger("migrator")
+
+SEGMENT_BYTES = 128 * 1024 * 1024  # the Scylla Migrator's rule of thumb: a segment per 128 MB
+MIN_SEGMENTS = 8
+STREAM_RETENTION_SECONDS = 24 * 3600
+WARN_FRACTION = 0.75  # warn well before the retention is reached
+DEFAULT_READ_PERCENT = 0.5  # throughputReadPercent when not given, as in the Migrator
+
+
+def default_segments(description: Mapping[str, Any]) -> int:
+    size = int(description.get("TableSizeBytes") or 0)
+    return max(MIN_SEGMENTS, math.ceil(size / SEGMENT_BYTES))
+
+
+def read_budget(source: SourceConfig, description: Mapping[str, Any]) -> float | None:
+    """readThroughput (else the table's provisioned reads) x throughputReadPercent.
+
+    The percent defaults to 0.5, as the Scylla Migrator documents it: half the
+    capacity, leaving the rest to the application that still uses the table.
+    """
+    provisioned = int(description.get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
+    return share(source.read_throughput or provisioned, source.throughput_read_percent)
+
+
+def share(units: int | None, percent: float | None) -> float | None:
+    """The units a run may spend per second; None when nothing limits it (on demand)."""
+    if not units:
+        return None
+    return units * (DEFAULT_READ_PERCENT if percent is None else percent)
+
+
+def write_budget(target: TargetConfig) -> float | None:
+    if not target.write_throughput:
+        return None
+    return target.write_throughput * (target.throughput_write_percent or 1.0)
+
+
+def snapshot_seconds(size_bytes: int, units_per_second: float | None) -> float | None:
+    """The shortest time the read budget allows for the snapshot; None when unlimited."""
+    if units_per_second is None:
+        return None
+    return size_bytes / (units_per_second * READ_UNIT_BYTES)
+
+
+def warn_if_snapshot_is_long(
+    description: Mapping[str, Any], units_per_second: float | None, streaming: bool
+) -> None:
+    seconds = snapshot_seconds(int(description.get("TableSizeBytes") or 0), units_per_second)
+    if seconds is None:
+        log.info("The snapshot's read rate is not limited; its duration depends on the servers")
+        return
+    log.info(
+        "At %.0f read units/s the snapshot needs at least %.1f hours",
+        units_per_second,
+        seconds / 3600,
+    )
+    if streaming and seconds > WARN_FRACTION * STREAM_RETENTION_SECONDS:
+        log.warning(
+            "The snapshot may take %.1f hours, near or beyond the stream's 24-hour retention: "
+            "changes made early in the copy could be trimmed before replay; raise "
+            "readThroughput or throughputReadPercent",
+            seconds / 3600,
+        )

@@ -1,0 +1,312 @@
+"""`toolkit migrate` as orchestration: schema, stream, snapshot, then stream replay.
+
+The run's phases are recorded in the state, so a second run continues where the
+first stopped: a finished snapshot is not copied again, and the stream resumes
+from each shard's checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from toolkit.config import MigrationConfig
+from toolkit.driver.estimate import (
+    default_segments,
+    read_budget,
+    warn_if_snapshot_is_long,
+    write_budget,
+)
+from toolkit.driver.metrics import Metrics
+from toolkit.driver.observers import watched
+from toolkit.engines.base import Engine
+from toolkit.engines.embedded import EmbeddedEngine
+from toolkit.errors import UserError
+from toolkit.logic.table_schema import check_renames, key_schema, renamed_key_schema
+from toolkit.wire.connections import Connection, connect
+from toolkit.wire.retry import RetryPolicy, stoppable
+from toolkit.wire.schema import copy_ttl, describe_source, ensure_target, ttl_attribute
+from toolkit.wire.stream_reader import StreamReader
+from toolkit.wire.stream_setup import StreamPlan, enable_stream, plan_stream
+from toolkit.wire.throughput import CapacityBudget
+from toolkit.work.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
+from toolkit.work.segment_copy import CopyTools
+from toolkit.work.snapshot import (
+    SharedTools,
+    SnapshotCopier,
+    SnapshotJob,
+    SnapshotProgress,
+    SnapshotSummary,
+)
+from toolkit.work.snapshot_work import SegmentsFromConfig
+from toolkit.work.state import RunState
+from toolkit.work.writer import BatchWriter, TargetCapabilities
+
+log = logging.getLogger("migrator")
+
+
+@dataclass(frozen=True)
+class MigrateOptions:
+    config: MigrationConfig
+    state_path: Path
+    page_items: int | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    accept_existing_stream: bool = False
+    replay: ReplaySettings = field(default_factory=ReplaySettings)
+    stream_poll_seconds: float = 5.0
+    metrics: Metrics | None = None  # served on --metrics-port
+    engine: Engine = field(default_factory=EmbeddedEngine)  # what runs the snapshot's segments
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    snapshot: SnapshotSummary | None
+    replay: ReplaySummary | None
+
+
+@dataclass
+class _Run:
+    """One run's connections, state and shared pieces, built once."""
+
+    options: MigrateOptions
+    source: Connection
+    target: Connection
+    description: dict[str, Any]
+    state: RunState
+    progress: SnapshotProgress
+    stop: threading.Event
+
+    @property
+    def config(self) -> MigrationConfig:
+        return self.options.config
+
+    @property
+    def renames(self) -> dict[str, str]:
+        return self.config.rename_map
+
+    def writer(self, connections: int) -> BatchWriter:
+        keys = renamed_key_schema(key_schema(self.description), self.renames)
+        target = self.config.target
+        return BatchWriter(
+            self.target.data_plane(connections, patience=self.options.retry.give_up_after),
+            target.table,
+            TargetCapabilities.of(target),
+            CapacityBudget(write_budget(target)),
+            self.options.retry,
+            [k.name for k in keys],
+            None if self.options.metrics is None else self.options.metrics.writes_failed.inc,
+        )
+
+
+def run_migration(
+    options: MigrateOptions,
+    progress: SnapshotProgress,
+    status: ReplayStatus,
+    stop: threading.Event,
+) -> MigrationResult:
+    config = options.config
+    exported = config.source.s3_export or config.target.s3_export
+    if exported is not None and not options.engine.in_process:
+        raise UserError(
+            "--engine spark runs the scan segments of a table; an S3 export source or target "
+            "runs on the embedded engine: drop --engine spark"
+        )
+    # Imported here: only runs with an S3 export load boto3's S3 (and they import this module).
+    if config.source.s3_export is not None:
+        from toolkit.driver.export_migrate import run_export_migration
+
+        return run_export_migration(options, progress, status, stop)
+    if config.target.s3_export is not None:
+        from toolkit.work.export_target import run_export_target
+
+        return run_export_target(options, progress, stop)
+    metrics = options.metrics
+    source, target = (
+        connect("source", config.source, metrics),
+        connect("target", config.target, metrics),
+    )
+    description = describe_source(source.control(), config.source.table, source.where)
+    ttl = ttl_attribute(source.control(), config.source.table, source.where)
+    keys = [k.name for k in key_schema(description)]
+    check_renames(list(config.rename_map.items()), keys, ttl, config.source.table, config.origin)
+    segments = config.source.scan_segments or default_segments(description)
+    _check_skipped(config, segments)
+    state = RunState(options.state_path)
+    progress, status = watched(progress, status, state, metrics)
+    # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
+    options = replace(options, retry=stoppable(options.retry, stop))
+    try:
+        run = _Run(options, source, target, description, state, progress, stop)
+        _claim(run, segments)
+        state.put("source_items", str(description.get("ItemCount") or ""))  # status's ETA
+        plan = None
+        if config.target.stream_changes:
+            plan = plan_stream(description, state, options.accept_existing_stream)
+        if _stopped(stop, "before any table was touched"):
+            return MigrationResult(None, None)
+        _prepare_target(run, ttl)
+        if _stopped(stop, "while preparing the target table: the source's stream was not touched"):
+            return MigrationResult(None, None)
+        if plan is not None:
+            _enable(run, plan)
+        snapshot = _snapshot(run, segments, ttl)
+        if plan is None or stop.is_set() or (snapshot is not None and not snapshot.complete):
+            return MigrationResult(snapshot, None)
+        log.info("Done transferring table snapshot. Starting to transfer changes")
+        return MigrationResult(snapshot, _replay(run, status))
+    finally:
+        state.close()
+
+
+def _check_skipped(config: MigrationConfig, segments: int) -> None:
+    beyond = [segment for segment in config.skip_segments if segment >= segments]
+    if beyond:
+        raise UserError(
+            f"{config.origin}: skipSegments lists segment {beyond[0]}, but the scan has "
+            f"{segments} segments (0 to {segments - 1}); give the scanSegments of the run "
+            "that skipSegments comes from"
+        )
+
+
+def _stopped(stop: threading.Event, when: str) -> bool:
+    """Whether a stop was asked for: then nothing more is started."""
+    if stop.is_set():
+        log.info("Stopped %s; run the same command again to continue", when)
+    return stop.is_set()
+
+
+def _claim(run: _Run, segments: int) -> None:
+    hint = "use another --state for another table"
+    run.state.claim("source table", run.config.source.table, hint)
+    run.state.claim("target table", run.config.target.table, hint)
+    run.state.claim("scan segments", str(segments), "keep scanSegments, or use a new --state")
+
+
+def _prepare_target(run: _Run, ttl: str | None) -> None:
+    """Create or check the target table and copy the source's TTL attribute."""
+    target = run.config.target
+    control = run.target.control()
+    ensure_target(
+        *(run.description, control, target.table, target.billing_mode, run.renames),
+        run.target.where,
+        target.write_isolation,
+        run.stop,
+    )
+    if not run.stop.is_set():  # else the caller stops; TTL is copied by the next run
+        copy_ttl(control, target.table, ttl, run.renames, run.target.where)
+
+
+def _enable(run: _Run, plan: StreamPlan) -> None:
+    enable_stream(
+        run.source.control(),
+        run.source.streams(),
+        run.config.source.table,
+        plan,
+        run.state,
+        run.source.where,
+        run.options.stream_poll_seconds,
+    )
+
+
+def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | None:
+    config = run.config
+    if config.target.skip_initial_snapshot_transfer:
+        log.info("skipInitialSnapshotTransfer is set; no snapshot is copied")
+        return None
+    if run.state.get("snapshot") == "done":
+        log.info("The snapshot was copied by an earlier run; nothing to copy")
+        return None
+    budget = read_budget(config.source, run.description)
+    warn_if_snapshot_is_long(run.description, budget, config.target.stream_changes)
+    engine = run.options.engine
+    slots = engine.parallelism or segments
+    workers = min(config.source.max_map_tasks or slots, segments)
+    log.info(
+        "Copying the snapshot of %s (about %s items, %s bytes) into %s: %d segments, %d at a "
+        "time, on the %s engine",
+        config.source.table,
+        run.description.get("ItemCount", "?"),
+        run.description.get("TableSizeBytes", "?"),
+        config.target.table,
+        segments,
+        workers,
+        engine.name,
+        extra={"table": config.source.table, "segments": segments, "workers": workers},
+    )
+    keys = tuple(k.name for k in key_schema(run.description))
+    job = SnapshotJob(
+        *(config.source.table, segments, workers, run.renames, ttl, run.options.page_items),
+        *(keys, config.skip_segments, not config.source.remove_consumed_capacity),
+    )
+    shared = engine.in_process
+    work = _shared_work(run, job, budget) if shared else _spark_work(run, job, budget)
+    copier = SnapshotCopier(
+        job, work, engine, run.state, run.progress, run.stop, records_pages=shared
+    )
+    summary = copier.run()
+    if summary.complete:
+        run.state.put("snapshot", "done")
+        if not config.target.stream_changes:
+            log.info("Done transferring table snapshot")
+    return summary
+
+
+def _shared_work(run: _Run, job: SnapshotJob, budget: float | None) -> SharedTools:
+    """Threads of this process: one data plane, one writer, the whole budgets."""
+    plane = run.source.data_plane(job.workers, patience=run.options.retry.give_up_after)
+    tools = CopyTools(plane, run.writer(job.workers), CapacityBudget(budget), run.options.retry)
+    return SharedTools(job, replace(tools, stop=run.stop), run.state, run.progress)
+
+
+def _spark_work(run: _Run, job: SnapshotJob, budget: float | None) -> SegmentsFromConfig:
+    """Spark tasks: each rebuilds its tools from the config and takes its budgets' share."""
+    keys = renamed_key_schema(key_schema(run.description), run.renames)
+    return SegmentsFromConfig(
+        *(run.config, job, tuple(k.name for k in keys), budget),
+        *(write_budget(run.config.target), run.options.retry.give_up_after),
+    )
+
+
+def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
+    batch = run.config.target.batch_size
+    source = run.config.source
+    settings = replace(
+        run.options.replay,
+        renames=run.renames,
+        batch_size=batch,
+        table=source.table,
+        settle_seconds=source.stream_visibility_seconds,
+    )
+    arn = run.state.get("stream")
+    assert arn is not None  # recorded by _enable
+    reader = StreamReader(
+        run.source.streams(),
+        run.source.data_plane(
+            settings.max_shards_at_once, streams=True, patience=run.options.retry.give_up_after
+        ),
+        arn,
+        run.source.where,
+        run.options.retry,
+    )
+    replayer = Replayer(
+        reader, run.writer(settings.max_shards_at_once), run.state, settings, status, run.stop
+    )
+    summary = replayer.run()
+    run.state.put("drained_at", str(time.time()) if summary.drained else "")
+    if summary.lag_below is not None:
+        log.info(
+            "The replication lag is below %g s: stop the application's writes to the source "
+            "now, then run again with --stop-when-drained",
+            summary.lag_below,
+        )
+    if summary.drained:
+        log.info(
+            "The stream is drained: the target holds every change made so far; "
+            "you can switch your application over to the target now",
+            extra={"table": run.config.source.table, "records": summary.records},
+        )
+    return summary

@@ -1,0 +1,1 @@
+"""The wire and its clients: signed HTTP (data plane), boto3 (control plane), S3."""

@@ -1,0 +1,124 @@
+"""The data plane's one I/O seam: signed JSON requests over kept-alive HTTP.
+
+Scan, BatchWriteItem, BatchGetItem, GetItem, GetShardIterator and GetRecords carry
+items, so they skip boto3: requests are signed by toolkit.wire.sigv4 (botocore's
+SigV4, with the signing key cached), sent by toolkit.wire.http1 and encoded/decoded
+with orjson. Items stay in DynamoDB's wire form from one answer to the next
+request; nothing here looks inside them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import orjson
+
+from toolkit.errors import ServiceBusy, ServiceError
+from toolkit.logic.error_text import read_error
+from toolkit.wire.http1 import Pools, TlsFailed, host_of, request_bytes
+from toolkit.wire.reachability import Reachability
+from toolkit.wire.service_errors import connection_failed, from_answer, tls_failed
+from toolkit.wire.sigv4 import Secret, Signer, canonical_path
+
+DYNAMODB_API = "DynamoDB_20120810"
+STREAMS_API = "DynamoDBStreams_20120810"
+
+
+class CredentialSource(Protocol):
+    """botocore credentials (static or refreshing): asked afresh for every request."""
+
+    def get_frozen_credentials(self) -> Secret: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: dict[str, Any]
+    size: int  # bytes on the wire, for progress and summaries
+
+
+class Nodes(Protocol):
+    """Where each request goes: one endpoint, or the live nodes of a cluster."""
+
+    def pick(self) -> str: ...
+
+    def failed(self, url: str) -> None: ...
+
+
+class OneNode:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def pick(self) -> str:
+        return self.url
+
+    def failed(self, url: str) -> None:
+        """Nowhere else to go: the retries decide."""
+
+
+class DataPlane:
+    """One region's endpoint (or a cluster's nodes), pooled connections shared by all workers."""
+
+    def __init__(
+        self,
+        nodes: Nodes | str,
+        region: str,
+        credentials: CredentialSource,
+        *,
+        connections: int = 16,
+        timeout: float = 30.0,
+        ca_bundle: str | None = None,
+        pools: Pools | None = None,
+        role: str = "",
+        patience: float = 120.0,
+        on_failure: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self._nodes = OneNode(nodes) if isinstance(nodes, str) else nodes
+        self._role = f"{role} " if role else ""  # errors name the side: "target http://..."
+        self.url = self._nodes.pick()  # for messages that name the side's address
+        self._path = urlsplit(self.url).path or "/"
+        self._signed_path = canonical_path(self._path)
+        self._signer = Signer(region)
+        self._credentials = credentials
+        self._pools = pools or Pools(connections, timeout, ca_bundle)
+        # patience: how long the retries above go on, said while the side is down
+        self._reachability = Reachability(self._role + self.url, patience)
+        self._on_failure = on_failure  # (operation, error code) of each failed request
+
+    def call(self, operation: str, request: dict[str, Any], api: str = DYNAMODB_API) -> Answer:
+        body = orjson.dumps(request)
+        url = self._nodes.pick()
+        # Signed for the node it goes to: the Host header is part of the signature.
+        secret = self._credentials.get_frozen_credentials()
+        headers = self._signer.headers(
+            host_of(url), self._signed_path, f"{api}.{operation}", body, secret, time.time()
+        )
+        try:
+            answer = self._pools.send(url, request_bytes("POST", self._path, headers, body))
+        except TlsFailed as error:
+            raise tls_failed(error, operation, self._role + url) from None
+        except OSError as error:
+            self._nodes.failed(url)
+            self._reachability.failed(self._role + url, error)
+            raise self._failed(connection_failed(error, operation, self._role + url)) from None
+        self._reachability.answered()
+        if answer.status == 200:
+            return Answer(orjson.loads(answer.body), len(answer.body))
+        raise self._failed(self._error(answer.status, answer.body, operation, url))
+
+    def close(self) -> None:
+        self._pools.close()
+
+    def _failed(self, error: ServiceError | ServiceBusy) -> ServiceError | ServiceBusy:
+        if self._on_failure is not None:
+            self._on_failure(error.operation, error.code)
+        return error
+
+    def _error(
+        self, status: int, data: bytes, operation: str, url: str
+    ) -> ServiceError | ServiceBusy:
+        code, message = read_error(data)
+        return from_answer(status, code, message, operation, self._role + url)

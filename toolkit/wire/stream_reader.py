@@ -1,0 +1,187 @@
+"""Reading a DynamoDB stream: its shards (control plane), their records (data plane).
+
+DescribeStream answers 100 shards a page and at most 10 calls a second per
+stream (the DynamoDB Streams API reference), so every page is paced and its
+LimitExceededException retried with backoff. GetRecords' LimitExceededException
+(more than two readers of a shard) and throttling are handed to the shard's
+follower, which slows that shard down: they never fail the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from toolkit.errors import ChangesLost, ServiceBusy, ServiceError
+from toolkit.logic.shard_tree import Shard
+from toolkit.wire.dataplane import STREAMS_API, DataPlane
+from toolkit.wire.pacing import Pacer
+from toolkit.wire.retry import RetryPolicy, call_with_retries
+from toolkit.wire.service_errors import translated
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+RECORDS_PER_CALL = 1000
+SHARDS_PER_PAGE = 100
+DESCRIBES_PER_SECOND = 10.0
+SLOW_DOWN = frozenset({"LimitExceededException", "ProvisionedThroughputExceededException"})
+# What a server that does not know DescribeStream's ShardFilter answers to it.
+NO_SHARD_FILTER = frozenset(
+    {"ValidationException", "SerializationException", "UnknownOperationException"}
+)
+
+
+class IteratorExpired(Exception):
+    """A shard iterator is older than 15 minutes: open a new one after the checkpoint."""
+
+
+class ShardThrottled(Exception):
+    """GetRecords was refused for now: read this shard again later, more slowly."""
+
+
+def lost(detail: str) -> ChangesLost:
+    return ChangesLost(
+        f"{detail}: changes may have been lost; the target can no longer be trusted to "
+        "converge, so start a new full migration (new target table and a new --state)"
+    )
+
+
+def _shards_of(description: dict[str, Any]) -> list[Shard]:
+    return [Shard(s["ShardId"], s.get("ParentShardId")) for s in description.get("Shards", [])]
+
+
+def describe_shards(
+    client: DynamoDBStreamsClient,
+    arn: str,
+    where: str,
+    policy: RetryPolicy | None = None,
+    pacer: Pacer | None = None,
+) -> list[Shard]:
+    """Every shard the stream lists now, following DescribeStream's pages."""
+    describe = _Describe(client, arn, where, policy or RetryPolicy(), pacer or _pacer())
+    shards: list[Shard] = []
+    request: dict[str, Any] = {"StreamArn": arn, "Limit": SHARDS_PER_PAGE}
+    while True:
+        description = describe(request)
+        shards.extend(_shards_of(description))
+        last = description.get("LastEvaluatedShardId")
+        if not last:
+            return shards
+        request["ExclusiveStartShardId"] = last
+
+
+def _pacer() -> Pacer:
+    return Pacer(DESCRIBES_PER_SECOND)
+
+
+class _Describe:
+    """One DescribeStream call: paced, its throttling retried."""
+
+    def __init__(
+        self, client: DynamoDBStreamsClient, arn: str, where: str, policy: RetryPolicy, pacer: Pacer
+    ) -> None:
+        self._client, self._arn, self._where = client, arn, where
+        self._policy, self._pacer = policy, pacer
+
+    def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
+        def once() -> dict[str, Any]:
+            wait = self._pacer.reserve(self._policy.clock())
+            if wait > 0:
+                self._policy.sleep(wait)
+            with translated("DescribeStream", self._where):
+                answer = self._client.describe_stream(**request)
+            return dict(answer["StreamDescription"])
+
+        return call_with_retries(once, self._policy)
+
+
+class StreamReader:
+    def __init__(
+        self,
+        client: DynamoDBStreamsClient,
+        plane: DataPlane,
+        arn: str,
+        where: str,
+        policy: RetryPolicy,
+    ) -> None:
+        self._client = client
+        self._plane = plane
+        self._arn = arn
+        self._where = where
+        self._policy = policy
+        self._pacer = _pacer()
+        self._describe = _Describe(client, arn, where, policy, self._pacer)
+
+    def shards(self) -> list[Shard]:
+        return describe_shards(self._client, self._arn, self._where, self._policy, self._pacer)
+
+    def children(self, shard_id: str) -> list[Shard] | None:
+        """The shard's children (ShardFilter CHILD_SHARDS), or None where the server
+        refuses the filter or ignores it (it answers shards that are not children)."""
+        request = {
+            "StreamArn": self._arn,
+            "ShardFilter": {"Type": "CHILD_SHARDS", "ShardId": shard_id},
+        }
+        try:
+            shards = _shards_of(self._describe(request))
+        except ServiceError as error:
+            if error.code in NO_SHARD_FILTER:
+                return None
+            if error.code == "ResourceNotFoundException":
+                return []  # the parent is gone already: a listing shows its children
+            raise
+        if any(s.parent_id != shard_id for s in shards):
+            return None
+        return shards
+
+    def iterator(self, shard_id: str, after: str | None) -> str:
+        """An iterator after the checkpoint, or at the oldest record when there is none."""
+        request: dict[str, Any] = {"StreamArn": self._arn, "ShardId": shard_id}
+        if after is None:
+            request["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            request["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
+            request["SequenceNumber"] = after
+        body = self._call("GetShardIterator", request, shard_id)
+        return str(body["ShardIterator"])
+
+    def records(self, iterator: str) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of records and the next iterator (None once a closed shard is read).
+
+        Raises ShardThrottled when the service asks to slow down (not retried here:
+        the follower waits, and other shards go on meanwhile)."""
+        request = {"ShardIterator": iterator, "Limit": RECORDS_PER_CALL}
+        body = self._call("GetRecords", request, "", _refuse_slow_down)
+        return body.get("Records", []), body.get("NextShardIterator")
+
+    def _call(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        shard_id: str,
+        check: Callable[[ServiceBusy], None] | None = None,
+    ) -> dict[str, Any]:
+        def once() -> dict[str, Any]:
+            try:
+                return self._plane.call(operation, request, STREAMS_API).body
+            except ServiceBusy as busy:
+                if check is not None:
+                    check(busy)
+                raise
+
+        try:
+            return call_with_retries(once, self._policy)
+        except ServiceError as error:
+            if error.code == "ExpiredIteratorException":
+                raise IteratorExpired(shard_id) from None
+            if error.code == "TrimmedDataAccessException":
+                raise lost(f"stream records of {self._arn} were trimmed before replay") from None
+            if error.code == "ResourceNotFoundException" and shard_id:
+                raise lost(f"shard {shard_id} of {self._arn} is gone") from None
+            raise
+
+
+def _refuse_slow_down(busy: ServiceBusy) -> None:
+    if busy.code in SLOW_DOWN:
+        raise ShardThrottled(busy.code) from None

@@ -1,0 +1,122 @@
+"""Control plane of change streaming: check, enable and record the source's stream.
+
+The stream is enabled (view type NEW_IMAGE) before the snapshot starts, so every
+change made during the copy is in it. A stream that was already enabled may have
+lost older changes to its 24-hour retention, so it is refused unless accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from toolkit.errors import ServiceError, UserError
+from toolkit.wire.service_errors import translated
+from toolkit.wire.stream_reader import describe_shards, lost
+from toolkit.work.state import RunState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+log = logging.getLogger("migrator")
+utils_log = logging.getLogger("DynamoUtils")
+USABLE_VIEWS = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+RETENTION_HOURS = 24
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """What to do about the stream, decided before any table is touched."""
+
+    arn: str | None  # the stream to use; None when it must be enabled
+    resumed: bool  # the state already follows this stream
+
+
+def plan_stream(
+    description: Mapping[str, Any], state: RunState, accept_existing: bool
+) -> StreamPlan:
+    table = description["TableName"]
+    spec = description.get("StreamSpecification") or {}
+    arn = description.get("LatestStreamArn") if spec.get("StreamEnabled") else None
+    recorded = state.get("stream")
+    if recorded is not None:
+        if arn is None:
+            raise lost(f"the stream {recorded} recorded in {state.path} was disabled")
+        if arn != recorded:
+            raise UserError(
+                f"the state file {state.path} follows stream {recorded}, but table {table} "
+                f"now has stream {arn}; start a new migration with a new --state"
+            )
+        return StreamPlan(arn, resumed=True)
+    if arn is None:
+        return StreamPlan(None, resumed=False)
+    if spec.get("StreamViewType") not in USABLE_VIEWS:
+        raise UserError(
+            f"table {table} already has a stream of view type {spec.get('StreamViewType')}, "
+            "which carries no new images; disable it, then run again"
+        )
+    if not accept_existing:
+        raise UserError(
+            f"table {table} already has an enabled stream; its records are kept only "
+            f"{RETENTION_HOURS} hours, so changes made before the snapshot may be gone already "
+            "and the migration could not be proven complete; disable the stream, or pass "
+            "--accept-existing-stream to replay it from its oldest record"
+        )
+    log.warning(
+        "Using the stream that table %s already had, as asked: it holds only the last %d "
+        "hours of changes",
+        table,
+        RETENTION_HOURS,
+    )
+    return StreamPlan(arn, resumed=False)
+
+
+def enable_stream(
+    client: DynamoDBClient,
+    streams: DynamoDBStreamsClient,
+    table: str,
+    plan: StreamPlan,
+    state: RunState,
+    where: str,
+    poll_seconds: float = 5.0,
+) -> str:
+    """Enable the stream if needed, wait for ENABLED, record it and its shards."""
+    arn = plan.arn
+    if arn is None:
+        log.info("Source is a Dynamo table and change streaming requested; enabling Dynamo Stream")
+        with translated("UpdateTable", where):
+            updated = client.update_table(
+                TableName=table,
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+            )
+        arn = str(updated["TableDescription"]["LatestStreamArn"])
+    _wait_enabled(streams, arn, where, poll_seconds)
+    if not plan.resumed:
+        state.claim("stream", arn, "start a new migration with a new --state")
+        shards = describe_shards(streams, arn, where)
+        state.record_shards([(s.shard_id, s.parent_id) for s in shards], at_enabling=True)
+    return arn
+
+
+def _wait_enabled(
+    streams: DynamoDBStreamsClient, arn: str, where: str, poll_seconds: float
+) -> None:
+    while True:
+        with translated("DescribeStream", where):
+            status = streams.describe_stream(StreamArn=arn, Limit=1)["StreamDescription"]
+        current = status.get("StreamStatus")
+        if current == "ENABLED":
+            utils_log.info("Stream enabled successfully")
+            return
+        if current != "ENABLING":
+            raise ServiceError(f"the stream {arn} is {current}, not ENABLED; check the table")
+        utils_log.info(
+            "Stream not yet enabled (status %s); waiting for %g seconds and retrying",
+            current,
+            poll_seconds,
+        )
+        time.sleep(poll_seconds)
