@@ -116,11 +116,7 @@ def test_a_table_written_as_an_export_reads_back_identical(
 
     assert restored.returncode == 0, restored.stderr
     assert "Snapshot done: 1200 items" in restored.stdout
-    assert table_state(endpoints.target, table_name, ["id"]) == table_state(
-        endpoints.source, table_name, ["id"]
-    )
-    verified = run_cli("verify", "--config", str(from_export), "--both-directions")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    identical_and_verified(endpoints, table_name, from_export)
 
 
 def test_an_export_then_the_live_tables_stream(
@@ -157,11 +153,7 @@ def test_an_export_then_the_live_tables_stream(
 
     assert result.returncode == 0, result.stderr
     assert "Snapshot done: 300 items" in result.stdout
-    assert table_state(endpoints.target, table_name, ["id"]) == table_state(
-        endpoints.source, table_name, ["id"]
-    )
-    verified = run_cli("verify", "--config", str(config), "--both-directions")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    identical_and_verified(endpoints, table_name, config)
 
 
 def test_an_export_killed_mid_write_resumes_with_the_segments_not_uploaded(
@@ -285,4 +277,13 @@ def test_an_export_to_a_local_folder_in_the_scylla_migrators_layout(
 
     assert restored.returncode == 0, restored.stderr
     verified = run_cli("verify", "--config", str(from_export), "--both-directions")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def identical_and_verified(endpoints: Endpoints, table: str, config: Path) -> None:
+    """Both tables hold the same items, and `toolkit verify --both-directions` says so."""
+    assert table_state(endpoints.target, table, ["id"]) == table_state(
+        endpoints.source, table, ["id"]
+    )
+    verified = run_cli("verify", "--config", str(config), "--both-directions")
     assert verified.returncode == 0, verified.stdout + verified.stderr

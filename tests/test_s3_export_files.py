@@ -14,7 +14,7 @@ from tests.conftest import Endpoints
 from tests.helpers import REPO, run_cli
 from tests.s3_server import ExportWriter, files_done, s3_client
 from tests.tables import create_table, load, section, table_state, write_config
-from tests.test_s3_export import bucket, export_source, items
+from tests.test_s3_export import bucket, export_source, identical_and_verified, items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -89,11 +89,7 @@ def test_a_full_export_then_incremental_ones_in_order_of_their_windows(
 
     assert result.returncode == 0, result.stderr
     assert "1 expired items skipped" in result.stdout
-    assert table_state(endpoints.target, table_name, ["id"]) == table_state(
-        endpoints.source, table_name, ["id"]
-    )
-    verified = run_cli("verify", "--config", str(config), "--both-directions")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    identical_and_verified(endpoints, table_name, config)
 
 
 def test_killed_mid_copy_then_resumed_per_data_file(
