@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.work.replay import page_parts
+from toolkit.work.replay_turns import page_parts
 
 
 @given(st.integers(0, 1200), st.integers(1, 16), st.sampled_from([1, 25, 100]))

@@ -18,11 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.errors import ChangesLost
 from toolkit.logic.poll_backoff import PollPace
 from toolkit.logic.shard_tree import Shard
 from toolkit.wire.stream_reader import IteratorExpired
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStats
+from toolkit.work.replay_turns import InProcessTurns, RoundsPlan
+from toolkit.work.shard_turn import Pages, TurnTools
 from toolkit.work.state import RunState
 
 
@@ -180,25 +183,35 @@ class Silent:
     def tick(self, stats: ReplayStats) -> None: ...
 
 
-def replay(reader: Any, target: Any, state: RunState) -> None:
+def replay(reader: Any, target: Any, state: RunState, in_rounds: bool = False) -> None:
+    """Replayed by turns on threads, or in rounds of groups of turns run by an engine
+    (the embedded one here: the Spark engine runs the same rounds, tested in test_spark)."""
     pace = PollPace(first=0.001, cap=0.004, active=0.0)
     settings = ReplaySettings(
         stop_when_drained=True, pace=pace, describe_interval=0.01, max_shards_at_once=4
     )
-    Replayer(reader, target, state, settings, Silent(), threading.Event()).run()
+    rounds = None
+    if in_rounds:
+        tools = TurnTools(Pages(reader, settings.records_per_apply), target.write, {}, "t")
+        rounds = RoundsPlan(EmbeddedEngine(), InProcessTurns(tools), slots=2, turns_per_task=3)
+    Replayer(reader, target, state, settings, Silent(), threading.Event(), rounds).run()
 
 
-@given(stream=streams(), seed=st.integers(0, 1000), filters=st.booleans())
+@given(stream=streams(), seed=st.integers(0, 1000), filters=st.booleans(), in_rounds=st.booleans())
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_shard_tree_replays_in_stream_order_to_the_final_state(
-    tmp_path_factory: pytest.TempPathFactory, stream: GeneratedStream, seed: int, filters: bool
+    tmp_path_factory: pytest.TempPathFactory,
+    stream: GeneratedStream,
+    seed: int,
+    filters: bool,
+    in_rounds: bool,
 ) -> None:
     state = RunState(tmp_path_factory.mktemp("tree") / "state.sqlite")
     try:
         target = KeyedTarget()
-        replay(FakeReader(stream, state, seed, filters), target, state)
+        replay(FakeReader(stream, state, seed, filters), target, state, in_rounds)
         assert {k: v for k, v in target.table.items() if v is not None} == {
             k: v for k, v in stream.final.items() if v is not None
         }

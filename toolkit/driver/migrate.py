@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from toolkit.wire.stream_reader import StreamReader
 from toolkit.wire.stream_setup import StreamPlan, enable_stream, plan_stream
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
+from toolkit.work.replay_turns import RoundsPlan
+from toolkit.work.replay_work import ShardTurnsFromConfig
 from toolkit.work.segment_copy import CopyTools
 from toolkit.work.snapshot import (
     SharedTools,
@@ -47,6 +50,7 @@ from toolkit.work.state import RunState
 from toolkit.work.writer import BatchWriter, TargetCapabilities
 
 log = logging.getLogger("migrator")
+TURNS_PER_TASK = 256  # a Spark task's turns in one round, at most
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,21 @@ def _spark_work(run: _Run, job: SnapshotJob, budget: float | None) -> SegmentsFr
     )
 
 
+def _spark_rounds(run: _Run, settings: ReplaySettings, arn: str) -> RoundsPlan:
+    """Shard turns as Spark tasks: one group per task slot a round; the driver keeps
+    the shard tree, the checkpoints and the drained test, as on the embedded engine."""
+    engine = run.options.engine
+    keys = renamed_key_schema(key_schema(run.description), run.renames)
+    work = ShardTurnsFromConfig(
+        *(run.config, uuid.uuid4().hex, arn, dict(run.renames), tuple(k.name for k in keys)),
+        *(write_budget(run.config.target), run.options.retry.give_up_after),
+        *(settings.records_per_apply, settings.max_shards_at_once),
+    )
+    slots = min(run.config.source.max_map_tasks or engine.parallelism or 2, 64)
+    log.info("Replaying the stream's shards on the %s engine: %d tasks a round", engine.name, slots)
+    return RoundsPlan(engine, work, slots, TURNS_PER_TASK)
+
+
 def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
     batch = run.config.target.batch_size
     source = run.config.source
@@ -292,10 +311,9 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
         run.source.where,
         run.options.retry,
     )
-    replayer = Replayer(
-        reader, run.writer(settings.max_shards_at_once), run.state, settings, status, run.stop
-    )
-    summary = replayer.run()
+    writer = run.writer(settings.max_shards_at_once)
+    rounds = None if run.options.engine.in_process else _spark_rounds(run, settings, arn)
+    summary = Replayer(reader, writer, run.state, settings, status, run.stop, rounds).run()
     run.state.put("drained_at", str(time.time()) if summary.drained else "")
     if summary.lag_below is not None:
         log.info(

@@ -1,17 +1,19 @@
 """Replay a stream onto the target until stopped, or until drained when asked.
 
-One follower reads each shard whose parent is finished; a coordinator starts
-children once their parents are done, and tells when the stream is drained. A
-shard's checkpoint moves only after the target acknowledged every change up to it.
+Each shard whose parent is finished is followed turn by turn (a turn reads its
+next records and writes them: toolkit.work.shard_turn); the coordinator here starts
+children once their parents are done, records each turn's checkpoint once the turn
+ended (so only after the target acknowledged every change up to it), and tells
+when the stream is drained. The turns run on this process's threads, or in rounds
+on an engine such as Spark (toolkit.work.replay_turns): the coordinator is the same.
 
 The coordinator's work per tick follows what changed (steps that ended, shards
 found, shards whose next poll is due), never the number of shards: the tree is
 kept in memory (toolkit.logic.shard_tree), due polls in a heap, and the state is read
 in full once, at the start.
 
-A page of records keeps one change per key, so its writes may go out at once:
-the page is cut into parts written in parallel (no key is in two parts, so no
-key's changes can be reordered), and the checkpoint waits for all of them.
+A turn's records keep one change per key, so its writes may go out at once (no
+key's changes can be reordered); the checkpoint waits for all of them.
 """
 
 from __future__ import annotations
@@ -19,28 +21,29 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from toolkit.logic.poll_backoff import PollPace
 from toolkit.logic.shard_tree import Shard, ShardTree, vanished
 from toolkit.wire.retry import StopRequested
 from toolkit.wire.stream_reader import lost
 from toolkit.work.replay_discovery import Children, Discovery, Listing
-from toolkit.work.replay_follower import Follower, Pages, Reader
+from toolkit.work.replay_follower import Follower, Reader
 from toolkit.work.replay_lag import LagWatch
+from toolkit.work.replay_turns import RoundsPlan, ThreadsPlan, Turns, Writer, turns_of
+from toolkit.work.shard_turn import Pages, Turned, TurnTools
 from toolkit.work.state import RunState
 
-__all__ = ["Reader", "ReplaySettings", "ReplayStats", "ReplayStatus", "Replayer"]
+__all__ = ["Reader", "ReplaySettings", "ReplayStats", "ReplayStatus", "Replayer", "RoundsPlan"]
 
 
-class Writer(Protocol):
-    def write(self, requests: Sequence[dict[str, Any]]) -> None: ...
-
-
+# --stop-when-drained ends once every change made before it began is on the target: a
+# shard counts once it came back empty or applied a change made this long after that
+# moment (creation times are rounded down to the second; clocks differ a little).
+PIN_MARGIN_SECONDS = 2.0
 TICK_SECONDS = 0.02  # the coordinator's pace: the most a due poll waits to be scheduled
 STATUS_SECONDS = 0.25  # the live status line is redrawn at most 4 times a second
 
@@ -60,15 +63,6 @@ class ReplayStats:
 class ReplayStatus(Protocol):
     def batch_applied(self, counts: Mapping[str, int]) -> None: ...
     def tick(self, stats: ReplayStats) -> None: ...
-
-
-def page_parts(
-    requests: list[dict[str, Any]], parts_at_most: int, batch: int
-) -> list[list[dict[str, Any]]]:
-    """A page's writes cut into at most ``parts_at_most`` even parts of whole batches,
-    so that no part sends a short batch before the last one."""
-    size = -(-len(requests) // parts_at_most // batch) * batch or batch
-    return [requests[i : i + size] for i in range(0, len(requests), size)] or [requests]
 
 
 @dataclass(frozen=True)
@@ -109,13 +103,11 @@ class Replayer:
     settings: ReplaySettings
     status: ReplayStatus
     stop: threading.Event
+    rounds: RoundsPlan | None = None  # turns in rounds on this engine; None: on threads here
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time  # records carry epoch seconds
 
     def __post_init__(self) -> None:
-        self.renames = self.settings.renames
-        self.table = self.settings.table  # the source table, named in errors
-        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._records = 0
         self._last_change: float | None = None
@@ -124,9 +116,11 @@ class Replayer:
         self._followers: dict[str, Follower] = {}
         self._due: list[tuple[float, int, str]] = []  # (when, order, shard) of idle followers
         self._order = 0
-        self._futures: dict[str, Future[None]] = {}
+        self._running: set[str] = set()  # shards whose turn is in flight
         self._unquiet: set[str] = set()  # unfinished shards not yet seen empty often enough
         self._childless: set[str] = set()  # finished shards whose children are not known yet
+        self._pin: float | None = None  # --stop-when-drained: changes made before this count
+        self._past_pin: set[str] = set()  # shards that applied a change made after the pin
         self._seen_at: dict[str, float] = {}  # when each shard was first known, this run
         self._listed_since_start = False
         self._lag = LagWatch(self.wall)
@@ -134,46 +128,34 @@ class Replayer:
         self._ended_below = False
         self._look_from: float | None = None  # looked drained since: a listing after confirms
         self._looked = False
-        self._write_pool: ThreadPoolExecutor | None = None
-        self._read_pool: ThreadPoolExecutor | None = None
+        self._turns: Turns | None = None
         self._discovery = Discovery(
             self.reader, self.settings.describe_interval, self._tree.__len__, self.clock, self.stop
         )
 
-    def write(self, requests: Sequence[dict[str, Any]]) -> None:
-        """Write one page's changes (one per key); return once all are acknowledged."""
-        pool = self._write_pool
-        parts = page_parts(list(requests), self.settings.writes_at_once, self.settings.batch_size)
-        if pool is None or len(parts) == 1:
-            self.writer.write(requests)
-            return
-        futures = [pool.submit(self.writer.write, part) for part in parts]
-        wait(futures)  # a failure is raised only once no part is still in flight
-        for future in futures:
-            future.result()
+    def _plan(self) -> ThreadsPlan | RoundsPlan:
+        settings = self.settings
+        if self.rounds is not None:
+            return self.rounds
+        return ThreadsPlan(
+            settings.max_shards_at_once, settings.writes_at_once, settings.batch_size
+        )
 
-    def applied(self, records: int, counts: Mapping[str, int]) -> None:
-        with self._lock:
-            self._records += records
-            self._last_change = self.clock()
-        self.status.batch_applied(counts)
-
-    def behind(self, shard: str, created: float | None) -> None:
-        """A shard read records from ``created`` on, not applied yet (None: none left)."""
-        self._lag.read(shard, created)
+    def _tools(self) -> TurnTools:
+        """The turns' tools on this process's threads (a round's engine has its own)."""
+        settings = self.settings
+        pages = Pages(self.reader, settings.records_per_apply, self.stop.is_set)
+        return TurnTools(pages, self.writer.write, settings.renames, settings.table, self._lag.read)
 
     def run(self) -> ReplaySummary:
         started = self.clock()
+        if self.settings.stop_when_drained:
+            self._pin = self.wall() + PIN_MARGIN_SECONDS
         drained = False
         lag_below = self.settings.stop_when_lag_below
         next_status = started
-        width = self.settings.max_shards_at_once
-        # The read and write pools are left last: the shard pool's steps use them.
-        with (
-            ThreadPoolExecutor(width, "read") as self._read_pool,
-            ThreadPoolExecutor(self.settings.writes_at_once, "write") as self._write_pool,
-            ThreadPoolExecutor(width, "shard") as pool,
-        ):
+        with turns_of(self._plan(), self._tools(), self.writer, self._wake.set, self.stop) as turns:
+            self._turns = turns
             try:
                 self._load()
                 self._discovery.start()
@@ -181,7 +163,7 @@ class Replayer:
                     self._wake.clear()
                     self._check_steps()
                     self._take_found()
-                    self._schedule(pool)
+                    self._schedule(turns)
                     if self.clock() >= next_status:  # the loop wakes per step: not per line
                         self.status.tick(self._stats(started))
                         next_status = self.clock() + STATUS_SECONDS
@@ -254,19 +236,20 @@ class Replayer:
         now = self.clock()
         for shard in added.new:
             self._seen_at[shard.shard_id] = now
-            self._unquiet.add(shard.shard_id)
+            if shard.parent_id in self._past_pin:  # its changes all came after its parent's
+                self._past_pin.add(shard.shard_id)
+            else:
+                self._unquiet.add(shard.shard_id)
             if shard.parent_id is not None:
                 self._childless.discard(shard.parent_id)
         self._lag.known(s.shard_id for s in added.new)
         self._start(added.ready)
 
     def _start(self, shard_ids: list[str]) -> None:
-        pages = Pages(self.reader, self.settings.records_per_apply, self.stop.is_set)
-        assert self._read_pool is not None
         for shard_id in shard_ids:
             self._tree.start(shard_id)
             after = self._checkpoints.pop(shard_id, None)
-            follower = Follower(shard_id, after, pages, self._read_pool, self, self.settings.pace)
+            follower = Follower(shard_id, after, self.settings.pace)
             self._followers[shard_id] = follower
             self._due_at(self.clock(), shard_id)
 
@@ -276,30 +259,50 @@ class Replayer:
         self._order += 1
         heapq.heappush(self._due, (when, self._order, shard_id))
 
-    def _schedule(self, pool: ThreadPoolExecutor) -> None:
-        """One step in flight per shard, for the shards whose next poll is due."""
+    def _schedule(self, turns: Turns) -> None:
+        """One turn in flight per shard, for the shards whose next poll is due."""
         now = self.clock()
         while self._due and self._due[0][0] <= now:
-            if len(self._futures) >= self.settings.max_shards_at_once:
-                return  # the rest wait for a free thread, in the order they came due
+            if len(self._running) >= turns.capacity:
+                return  # the rest wait for a free place, in the order they came due
             _, _, shard_id = heapq.heappop(self._due)
-            future = pool.submit(self._followers[shard_id].step)
-            future.add_done_callback(lambda _: self._wake.set())
-            self._futures[shard_id] = future
+            self._running.add(shard_id)
+            turns.start(self._followers[shard_id].turn())
 
     def _check_steps(self) -> None:
-        for shard_id, future in list(self._futures.items()):
-            if not future.done():
-                continue
-            del self._futures[shard_id]
-            if future.exception() is not None:
-                self.stop.set()
-                future.result()
-            self._stepped(self._followers[shard_id])
+        if self._turns is None:
+            return
+        try:
+            ended = self._turns.ended()
+        except BaseException:
+            self.stop.set()
+            raise
+        for turned in ended:
+            self._running.discard(turned.shard)
+            self._record(turned)
+            follower = self._followers[turned.shard]
+            follower.took(turned)
+            self._stepped(follower)
+
+    def _record(self, turned: Turned) -> None:
+        """A turn's checkpoint, counts and lag: its writes are all acknowledged."""
+        if turned.wrote:
+            self.state.checkpoint_shard(turned.shard, turned.after, turned.records, turned.finished)
+        if turned.records:
+            self._records += turned.records
+            self._last_change = self.clock()
+            self.status.batch_applied(turned.counts)
+        if self._pin is not None and (turned.newest or 0.0) > self._pin:
+            self._passed_pin(turned.shard)
+        assert self._turns is not None
+        if not self._turns.live_lag and not turned.expired:
+            # What a turn read is known only once it ended: count it as in hand until
+            # the shard's next turn ends (a lag never shown smaller than it was).
+            self._lag.held(turned.shard, turned.oldest)
 
     def _stepped(self, follower: Follower) -> None:
         shard_id = follower.shard
-        if follower.idle_polls >= self.settings.idle_polls_to_drain:
+        if follower.idle_polls >= self.settings.idle_polls_to_drain or shard_id in self._past_pin:
             self._unquiet.discard(shard_id)
         else:
             self._unquiet.add(shard_id)
@@ -313,7 +316,8 @@ class Replayer:
         self._mark_quiet()
         self._start(self._tree.finish(shard_id))
         if not self._tree.children(shard_id):
-            self._childless.add(shard_id)
+            if shard_id not in self._past_pin:
+                self._childless.add(shard_id)
             self._discovery.want_children(shard_id)
 
     # --- drained ------------------------------------------------------------------
@@ -334,6 +338,8 @@ class Replayer:
     def _drained(self) -> bool:
         """Every unfinished shard came back empty several polls in a row, and every
         finished one's children are known: a finished shard's changes go on in them.
+        Under --stop-when-drained a shard (and its children) that applied a change made
+        after the pin counts as well: a load that runs on does not keep the run going.
 
         A source that shows records late (Alternator: ~10 s after the write) must
         also have been quiet for ``settle_seconds``.
@@ -350,6 +356,13 @@ class Replayer:
             and unfinished > 0
             and settled
         )
+
+    def _passed_pin(self, shard_id: str) -> None:
+        """The shard applied a change made after the pin: every change made in it
+        before the pin is on the target, whatever it holds after (a load that runs on)."""
+        self._past_pin.add(shard_id)
+        self._unquiet.discard(shard_id)
+        self._childless.discard(shard_id)
 
     def _mark_quiet(self) -> None:
         if self._unquiet:

@@ -34,6 +34,16 @@ class LagWatch:
                 self._behind.setdefault(shard, created)
             self._unread.discard(shard)
 
+    def held(self, shard: str, created: float | None) -> None:
+        """``shard``'s last turn, known only once it ended, read records from ``created``
+        on (None: none): they count as in hand until its next turn ends."""
+        with self._lock:
+            if created is None:
+                self._behind.pop(shard, None)
+            else:
+                self._behind[shard] = created
+            self._unread.discard(shard)
+
     def finished(self, shard: str) -> None:
         with self._lock:
             self._behind.pop(shard, None)

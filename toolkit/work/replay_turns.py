@@ -1,0 +1,222 @@
+"""What runs the replay's shard turns: threads of this process, or an engine's rounds.
+
+The coordinator (toolkit.work.replay) starts at most one turn per shard and takes
+their results back; how they run is here. ``ThreadTurns`` runs each turn on a
+thread as soon as it is due, reads a shard's next pages while its last ones are
+written, and reports the records in hand as they are read. ``RoundTurns`` gathers
+the turns due meanwhile into one round: the turns are cut into one group per task
+slot and the engine runs the groups (on Spark: one task each), so a round costs a
+few jobs however many shards are due. Its tasks cannot report until they end, so
+the coordinator counts a turn's records as in hand until the shard's next turn.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from toolkit.engines.base import Engine, Work
+from toolkit.work.shard_turn import Read, ShardTurn, Turned, TurnTools, take_turn, take_turns
+
+
+class Turns(Protocol):
+    capacity: int  # turns in flight at most
+    live_lag: bool  # turns report the records they hold while they run
+
+    def start(self, turn: ShardTurn) -> None: ...
+    def ended(self) -> list[Turned]: ...  # the turns that ended since; raises a failure
+
+
+class Writer(Protocol):
+    def write(self, requests: Sequence[dict[str, Any]]) -> None: ...
+
+
+def page_parts(
+    requests: list[dict[str, Any]], parts_at_most: int, batch: int
+) -> list[list[dict[str, Any]]]:
+    """A page's writes cut into at most ``parts_at_most`` even parts of whole batches,
+    so that no part sends a short batch before the last one."""
+    size = -(-len(requests) // parts_at_most // batch) * batch or batch
+    return [requests[i : i + size] for i in range(0, len(requests), size)] or [requests]
+
+
+@dataclass(frozen=True)
+class ThreadsPlan:
+    shards_at_once: int
+    writes_at_once: int  # parts of one page written in parallel
+    batch_size: int  # the target's BatchWriteItem size: parts are whole batches
+
+
+class ThreadTurns:
+    """Turns on this process's threads, sharing one reader, one writer and its budgets."""
+
+    live_lag = True
+
+    def __init__(
+        self, tools: TurnTools, writer: Writer, plan: ThreadsPlan, wake: Callable[[], None]
+    ):
+        self.capacity = plan.shards_at_once
+        self._writer, self._plan, self._wake = writer, plan, wake
+        self._tools = replace(tools, write=self._write, ahead=self._read_ahead)
+        self._running: dict[str, Future[Turned]] = {}
+        self._ahead: dict[str, tuple[str, Future[Read]]] = {}  # shard -> (iterator, its read)
+        self._lock = threading.Lock()
+        width = plan.shards_at_once
+        # Three pools, so that a turn waiting on a read ahead or on its writes never
+        # holds a thread those need.
+        self._turn_pool = ThreadPoolExecutor(width, "shard")
+        self._read_pool = ThreadPoolExecutor(width, "read")
+        self._write_pool = ThreadPoolExecutor(plan.writes_at_once, "write")
+
+    def start(self, turn: ShardTurn) -> None:
+        with self._lock:
+            ahead = self._ahead.pop(turn.shard, None)
+        read = None
+        if ahead is not None and ahead[0] == turn.iterator:
+            read = _result_of(ahead[1])
+        future = self._turn_pool.submit(take_turn, self._tools, turn, read)
+        future.add_done_callback(lambda _: self._wake())
+        self._running[turn.shard] = future
+
+    def ended(self) -> list[Turned]:
+        done = [shard for shard, future in self._running.items() if future.done()]
+        futures = [self._running.pop(shard) for shard in done]
+        for future in futures:
+            future.result()  # a failed turn: raised before any other is taken
+        return [future.result() for future in futures]
+
+    def close(self) -> None:
+        """The pools are left last to first: a turn's reads and writes end before it."""
+        self._turn_pool.shutdown()
+        self._read_pool.shutdown()
+        self._write_pool.shutdown()
+
+    def _read_ahead(self, shard: str, iterator: str) -> None:
+        future = self._read_pool.submit(self._tools.pages.read, iterator)
+        with self._lock:
+            self._ahead[shard] = (iterator, future)
+
+    def _write(self, requests: Sequence[dict[str, Any]]) -> None:
+        """One page's changes (one per key), in parts at once; back once all are acknowledged."""
+        plan = self._plan
+        parts = page_parts(list(requests), plan.writes_at_once, plan.batch_size)
+        if len(parts) == 1:
+            self._writer.write(requests)
+            return
+        futures = [self._write_pool.submit(self._writer.write, part) for part in parts]
+        wait(futures)  # a failure is raised only once no part is still in flight
+        for future in futures:
+            future.result()
+
+
+def _result_of(future: Future[Read]) -> Callable[[str], Read]:
+    return lambda _iterator: future.result()
+
+
+@dataclass(frozen=True)
+class RoundsPlan:
+    engine: Engine
+    work: Work[Sequence[ShardTurn], list[Turned]]
+    slots: int  # groups per round: one task each
+    turns_per_task: int  # the most turns one task takes in a round
+
+
+class RoundTurns:
+    """Turns in rounds: the engine runs each round's groups, one round at a time."""
+
+    live_lag = False
+
+    def __init__(self, plan: RoundsPlan, wake: Callable[[], None], stop: threading.Event):
+        self.capacity = plan.slots * plan.turns_per_task
+        self._plan, self._wake, self._stop = plan, wake, stop
+        self._due: list[ShardTurn] = []
+        self._done: list[Turned] = []
+        self._failure: BaseException | None = None
+        self._closing = False
+        self._lock = threading.Condition()
+        self._thread = threading.Thread(target=self._rounds, name="rounds", daemon=True)
+        self._thread.start()
+
+    def start(self, turn: ShardTurn) -> None:
+        with self._lock:
+            self._due.append(turn)
+            self._lock.notify()
+
+    def ended(self) -> list[Turned]:
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            done, self._done = self._done, []
+        return done
+
+    def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._lock.notify()
+        self._thread.join()
+
+    def _rounds(self) -> None:
+        try:
+            while (turns := self._next_round()) is not None:
+                groups = _groups(turns, self._plan.slots)
+                self._plan.engine.run(self._plan.work, groups, len(groups), self._took, self._stop)
+        except BaseException as error:  # handed to the coordinator, which stops the run
+            with self._lock:
+                self._failure = error
+        finally:
+            self._wake()
+
+    def _next_round(self) -> list[ShardTurn] | None:
+        with self._lock:
+            while not self._due and not self._closing and not self._stop.is_set():
+                self._lock.wait(0.5)
+            if self._closing or self._stop.is_set():
+                return None
+            turns, self._due = self._due, []
+        return turns
+
+    def _took(self, _group: Sequence[ShardTurn], turned: list[Turned]) -> None:
+        with self._lock:
+            self._done.extend(turned)
+        self._wake()
+
+
+def _groups(turns: list[ShardTurn], slots: int) -> list[list[ShardTurn]]:
+    """At most ``slots`` groups of nearly even size."""
+    count = max(1, min(slots, len(turns)))
+    return [turns[i::count] for i in range(count)]
+
+
+@dataclass(frozen=True)
+class InProcessTurns:
+    """A round's work where the tools are this process's own (the embedded engine)."""
+
+    tools: TurnTools
+
+    @contextmanager
+    def open(self, share: float) -> Iterator[Callable[[Sequence[ShardTurn]], list[Turned]]]:
+        yield lambda turns: take_turns(self.tools, turns)
+
+
+@contextmanager
+def turns_of(
+    plan: ThreadsPlan | RoundsPlan,
+    tools: TurnTools,
+    writer: Writer,
+    wake: Callable[[], None],
+    stop: threading.Event,
+) -> Iterator[ThreadTurns | RoundTurns]:
+    """The runner of ``plan``, closed (its turns ended or dropped) on the way out."""
+    turns = (
+        ThreadTurns(tools, writer, plan, wake)
+        if isinstance(plan, ThreadsPlan)
+        else RoundTurns(plan, wake, stop)
+    )
+    try:
+        yield turns
+    finally:
+        turns.close()

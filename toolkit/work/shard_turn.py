@@ -1,0 +1,148 @@
+"""One turn of one shard, the replay's unit of work: read its next records, write them.
+
+A turn opens an iterator after the shard's checkpoint (or goes on from the one the
+last turn left), reads pages while they come full, keeps the last change of each
+key and writes them, and returns once the target acknowledged every write. It
+never records a checkpoint: whoever asked for the turn does, from the result, so a
+turn can run on this process's threads or in a Spark task alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+from toolkit.logic.stream_records import change_of, count_by_type, last_change_per_key
+from toolkit.wire.stream_reader import RECORDS_PER_CALL, IteratorExpired, ShardThrottled
+
+
+class ShardRecords(Protocol):
+    def iterator(self, shard_id: str, after: str | None) -> str: ...
+    def records(self, iterator: str) -> tuple[list[dict[str, Any]], str | None]: ...
+
+
+class Read(NamedTuple):
+    records: list[dict[str, Any]]
+    next_iterator: str | None  # None: the shard is closed and read to its end
+    backlog: bool  # the last page came full: more records are likely waiting
+    throttled: bool = False  # the service asked this shard's reader to slow down
+
+
+@dataclass(frozen=True)
+class Pages:
+    """How one turn reads: up to ``records_per_apply`` while pages come full."""
+
+    reader: ShardRecords
+    records_per_apply: int
+    stopping: Callable[[], bool] = lambda: False
+
+    def read(self, iterator: str) -> Read:
+        """One apply (write, then checkpoint) per several pages spends the wait for its
+        slowest write once for many records; a short page ends the read at once."""
+        try:
+            records, next_iterator = self.reader.records(iterator)
+        except ShardThrottled:
+            return Read([], iterator, backlog=False, throttled=True)
+        last_page = len(records)
+        while (
+            next_iterator is not None
+            and last_page == RECORDS_PER_CALL
+            and len(records) < self.records_per_apply
+            and not self.stopping()
+        ):
+            try:
+                more, after = self.reader.records(next_iterator)
+            except ShardThrottled:
+                return Read(records, next_iterator, backlog=True, throttled=True)
+            records, next_iterator, last_page = records + more, after, len(more)
+        return Read(records, next_iterator, backlog=last_page == RECORDS_PER_CALL)
+
+
+@dataclass(frozen=True)
+class ShardTurn:
+    shard: str
+    after: str | None  # the checkpoint: the last sequence number acknowledged
+    iterator: str | None = None  # where the shard's last turn stopped; None: open one
+
+
+@dataclass(frozen=True)
+class Turned:
+    shard: str
+    after: str | None  # the checkpoint to record: every change up to it is acknowledged
+    iterator: str | None  # where the next turn goes on (None with ``finished``)
+    records: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)  # written, by operation type
+    finished: bool = False  # the shard is closed and read to its end
+    backlog: bool = False
+    throttled: bool = False
+    expired: bool = False  # the iterator was too old: open a new one after the checkpoint
+    oldest: float | None = None  # creation time of the oldest record read (epoch seconds)
+    newest: float | None = None  # and of the newest
+
+    @property
+    def wrote(self) -> bool:
+        """Something to record: records written, or the shard's end reached."""
+        return self.records > 0 or self.finished
+
+
+def created_at(record: Mapping[str, Any]) -> float | None:
+    """A record's ApproximateCreationDateTime, in epoch seconds (None when absent)."""
+    value = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _no_lag(shard: str, created: float | None) -> None:
+    pass
+
+
+def _no_read_ahead(shard: str, iterator: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class TurnTools:
+    pages: Pages
+    write: Callable[[Sequence[dict[str, Any]]], None]  # returns once all are acknowledged
+    renames: Mapping[str, str]
+    table: str  # the source table, named in errors
+    behind: Callable[[str, float | None], None] = _no_lag  # records in hand, not written
+    ahead: Callable[[str, str], None] = _no_read_ahead  # (shard, iterator): read on meanwhile
+
+
+def take_turn(
+    tools: TurnTools, turn: ShardTurn, read: Callable[[str], Read] | None = None
+) -> Turned:
+    """One turn of ``turn.shard``; ``read``: how to read its first pages, when they
+    were read ahead (else ``tools.pages.read``)."""
+    try:
+        iterator = turn.iterator or tools.pages.reader.iterator(turn.shard, turn.after)
+        got = (read or tools.pages.read)(iterator)
+    except IteratorExpired:
+        return Turned(turn.shard, turn.after, None, expired=True)
+    records, finished = got.records, got.next_iterator is None
+    oldest = created_at(records[0]) if records else None
+    newest = created_at(records[-1]) if records else None
+    after, counts = turn.after, {}
+    if got.backlog and got.next_iterator and not got.throttled:
+        tools.ahead(turn.shard, got.next_iterator)  # the next pages, read while these are written
+    tools.behind(turn.shard, oldest)  # read: an empty read says this shard holds nothing
+    if records or finished:
+        changes = [change_of(record, tools.renames, tools.table) for record in records]
+        batch = last_change_per_key(changes)
+        tools.write([c.request for c in batch])
+        tools.behind(turn.shard, None)  # caught up with what was read
+        after = records[-1]["dynamodb"]["SequenceNumber"] if records else after
+        counts = count_by_type(batch)
+    return Turned(
+        *(turn.shard, after, got.next_iterator, len(records), counts, finished),
+        *(got.backlog, got.throttled, False, oldest, newest),
+    )
+
+
+def take_turns(tools: TurnTools, turns: Sequence[ShardTurn]) -> list[Turned]:
+    """Turns of several shards, one after the other (a Spark task's unit)."""
+    return [take_turn(tools, turn) for turn in turns]
