@@ -35,7 +35,11 @@ capture for DynamoDB Streams: "Reading and processing a stream"):
   ResourceNotFoundException, GetRecords on its iterators TrimmedDataAccessException.
   ``trim(keep)`` trims at once.
 
-Not modelled: the 1 MB answer limit, ApproximateCreationDateTime, shards created
+- ApproximateCreationDateTime: epoch seconds, rounded down to the second (the
+  StreamRecord reference), of when this server took the record from Local (within
+  ~50 ms of the write; Local's own is rounded down to the minute).
+
+Not modelled: the 1 MB answer limit, shards created
 by real partition splits at arbitrary times, the delay before a write's record
 is readable (here: Local's own, plus up to 50 ms for this server to fetch it),
 ListStreams (forwarded to Local). ProvisionedThroughputExceededException is not
@@ -296,7 +300,7 @@ class StreamServer:
     def _pump(self, stream: Stream) -> None:
         """Follow Local's own stream, in order, and deal its records out to the shards."""
         for record in self._local_records(stream.arn):
-            data = record["dynamodb"]
+            data = {**record["dynamodb"], "ApproximateCreationDateTime": float(int(time.time()))}
             point = hash_of(data["Keys"][stream.hash_key])
             with self.lock:
                 shard = stream.open[bisect.bisect_right(stream.lows, point) - 1]

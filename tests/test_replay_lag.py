@@ -86,3 +86,17 @@ def test_migrate_stops_once_the_lag_is_below_the_bound(case: Case) -> None:
     assert result.returncode == 0, result.stderr
     assert "Stream replay stopped at a lag below 120 s" in result.stdout
     assert "stop the application's writes to the source now" in result.stderr
+
+
+def test_a_turn_known_only_once_it_ended_holds_its_records_until_the_shards_next() -> None:
+    """Rounds on an engine report a turn when it ended: its records count as in hand
+    until the shard's next turn ends, so the lag is never shown smaller than it was."""
+    watch = LagWatch(lambda: 100.0)
+    watch.known("ab")
+    watch.held("a", 90.0)
+    assert watch.lag() == (10.0, {"a": 10.0}) and not watch.below(1000)  # b not read yet
+    watch.held("b", None)
+    watch.held("a", 95.0)  # the next turn's oldest, not the oldest ever seen
+    assert watch.lag() == (5.0, {"a": 5.0}) and watch.below(6) and not watch.below(5)
+    watch.held("a", None)
+    assert watch.lag() == (0.0, {}) and watch.below(0.001)

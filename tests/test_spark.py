@@ -19,17 +19,19 @@ import pytest
 
 from tests.conftest import Endpoints
 from tests.helpers import run_cli
-from tests.scenario import Run, progress
+from tests.scenario import Run
+from tests.stream_server import StreamServer
 from tests.tables import create_table, load, scan_all, section, write_config
 from tests.test_convergence import (
     KEYS,
     SMALL_ITEMS,
     STEADY,
     assert_identical,
-    drain,
     load_keys,
+    replaying,
     stop_load,
 )
+from tests.test_stream_scale import through, wait_for
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,6 +42,7 @@ SPARK = ("--engine", "spark", "--master", "local[2]", "--spark-conf", "spark.ui.
 ITEMS = 16_000
 SEGMENTS = 8
 PAGES = ("--scan-page-items", "100")
+SHARDED_KEYS = 1000
 
 
 @pytest.fixture(autouse=True)
@@ -77,20 +80,27 @@ def copied(out: str) -> int:
     return int(out.split("Snapshot ")[1].split(": ")[1].split(" items")[0])
 
 
-def test_spark_snapshot_under_a_live_load_then_the_replay_ends_identical(run: Run) -> None:
+def test_spark_snapshot_and_replay_under_a_live_load_survive_kill_9_and_end_identical(
+    run: Run,
+) -> None:
     run.configure(maxMapTasks=2)
     load_keys(run, 1, "--create-table", *SMALL_ITEMS)
     steady = run.mutate("--keys", str(KEYS), *STEADY, *SMALL_ITEMS)
     migration = run.migrate("--scan-page-items", "50", *SPARK)
-    run.wait_until("the snapshot", lambda: progress(run.state).snapshot_done, migration, steady)
-    stop_load(run, steady)
-    drain(run, migration)
+    run.wait_until("the replay on Spark", replaying(run, 30), migration, steady)
+    run.kill(migration)  # mid-replay: turns in flight are read again after their checkpoints
     _, err = run.output(migration)
     assert "4 segments, 2 at a time, on the spark engine" in err
+    assert "Replaying the stream's shards on the spark engine: 2 tasks a round" in err
     done = segments(run.state)
     # Each segment recorded once, whole, when its task ended: one checkpoint per segment.
     assert sorted(done) == [0, 1, 2, 3] and all(pages == 1 and d for _, pages, d in done.values())
     assert sum(items for items, _, _ in done.values()) > KEYS / 2  # the load deletes some
+    stop_load(run, steady)
+
+    out, err = run.finish(run.migrate("--stop-when-drained", *SPARK))
+    assert "copied by an earlier run" in err and "on the spark engine" in err
+    assert "Stream replay drained" in out and "|_dynamo_op_type|count|" in out
     assert_identical(run)
 
 
@@ -164,3 +174,52 @@ def differences(report: Path) -> list[dict[str, Any]]:
     found = [line for line in lines if line["kind"] != "summary"]
     assert len(found) == 3
     return sorted(found, key=lambda line: orjson.dumps(line["key"]))
+
+
+def test_replay_on_spark_through_rolling_shards_ends_under_load_and_fails_loudly_on_trim(
+    run: Run, endpoints: Endpoints
+) -> None:
+    server = StreamServer(
+        endpoints.source,
+        partitions=16,
+        rollover_seconds=3.0,
+        split_chance=0.25,
+        keep_generations=20,  # a minute: a Spark driver takes 10-20 s to start again
+        throttle_chance=0.03,
+        expire_chance=0.02,
+    )
+    with server:
+        moved = through(run, server)
+        load_keys(moved, 1, "--create-table", *SMALL_ITEMS, keys=SHARDED_KEYS)
+        steady = moved.mutate("--keys", str(SHARDED_KEYS), "--rate", "40-60", *SMALL_ITEMS)
+        first = moved.migrate(*SPARK)
+        moved.wait_until("replay progress", replaying(moved, 100), first, steady)
+        wait_for("two rollovers", lambda: server.counts["rollovers"] >= 2)
+        moved.kill(first)
+
+        # While the load runs on: drained once every change made before it began is on
+        # the target (a shard counts once it applied a change made after that).
+        out, err = moved.finish(moved.migrate("--stop-when-drained", *SPARK))
+        assert "Stream replay drained" in out and "on the spark engine" in err, err
+        moved.alive(steady)
+        stop_load(moved, steady)
+        out, err = moved.finish(moved.migrate("--stop-when-drained", *SPARK))
+        assert "Stream replay drained" in out, err
+        assert_identical(moved)
+        counts = server.counts
+        assert counts["ShardFilter"] > 0 and counts["ExpiredIteratorException"] > 0, counts
+        assert counts["third reader"] == 0, "never more than 2 GetRecords at once on a shard"
+
+        load_keys(moved, 2, *SMALL_ITEMS, keys=100)  # changes no migrator has read yet
+        rolled = server.counts["rollovers"]
+        wait_for("two rollovers", lambda: server.counts["rollovers"] >= rolled + 2)
+        assert server.trim(keep=1), "the generations holding the changes are trimmed"
+        failed = run_cli(
+            *("migrate", "--config", str(moved.config), "--state", str(moved.state)),
+            *("--stop-when-drained", *SPARK),
+            timeout=300,
+        )
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    last = failed.stderr.strip().splitlines()[-1]
+    assert "changes may have been lost" in last and "start a new full migration" in last
+    assert "Traceback" not in failed.stderr

@@ -110,6 +110,11 @@ def test_a_master_with_spaces_around_or_in_it_is_refused(master: str) -> None:
         (("--master", "local[2]"), "--master is for the Spark engine: add --engine spark"),
         (("--spark-conf", "spark.ui.enabled=false"), "--spark-conf is for the Spark engine"),
         (("--engine", "spark", "--spark-conf", "novalue"), "--spark-conf 'novalue': give KEY="),
+        (
+            ("--engine", "spark", "--spark-conf", "spark.speculation=True"),
+            "--spark-conf spark.speculation=True: speculative tasks could write a key's changes "
+            "out of order; the toolkit needs spark.speculation=false",
+        ),
     ],
 )
 def test_engine_flags_out_of_place_are_one_line(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from toolkit.engines.base import Work
+from toolkit.engines.choose import refuse_speculation
 from toolkit.errors import TerminalError, ToolkitError, TransientError, UserError
 
 log = logging.getLogger("migrator")
@@ -174,5 +175,12 @@ def start_spark(master: str | None, settings: Sequence[tuple[str, str]]) -> Spar
         # PySpark takes SIGINT over; the toolkit's graceful stop must keep it.
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, handler)
+    try:  # spark-submit's --conf, or the cluster's defaults, are seen only now
+        refuse_speculation(
+            "spark.speculation", context.getConf().get("spark.speculation", ""), "Spark"
+        )
+    except UserError:
+        context.stop()
+        raise
     log.info("Spark engine: master %s, %d task slots", context.master, context.defaultParallelism)
     return SparkEngine(context)

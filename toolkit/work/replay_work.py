@@ -1,5 +1,18 @@
 """The replay's work for Spark tasks: a group of shard turns, tools rebuilt from the config.
 
+Why rounds of RDD jobs, and not Structured Streaming's Python Data Source reader:
+a streaming reader must know a batch's end offset (a sequence number per shard)
+before the batch runs, and DynamoDB Streams tells where a shard ends only by
+reading it, so every record would be read twice; each action in foreachBatch
+reads the source again; AvailableNow must pin its end offset or it never ends
+under load; pyarrow would be needed in every Python process, and the first such
+query costs 11-13 s more. Its checkpoints would also live in Spark's checkpoint
+folder, beside the run's state and not in it. Here the driver keeps the shard
+tree, the due polls and the checkpoints (toolkit.work.replay, the same as the
+embedded engine's); a round hands each task slot one group of shard turns (one
+RDD job of one task, ~20 ms), and a turn's result carries the iterator where the
+shard's next turn goes on, so no record is read twice.
+
 Picklable: it holds the validated config and numbers, never a connection or the
 state. A replay round is short (one turn per shard, often an empty poll) and comes
 again and again, so a Python worker keeps the tools it opened for this run (its
