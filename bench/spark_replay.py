@@ -1,0 +1,190 @@
+"""The stream replay on the Spark engine beside the embedded one, same backlog, one run.
+
+Run by hand (never part of the tests):
+
+    .venv/bin/python bench/spark_replay.py --shards 16 256 --records 30000
+
+For each shard count: fresh DynamoDB Local servers and tests/stream_server.py in
+front of the source (no rollover, no throttling; in this process, so its CPU is
+not counted); `toolkit migrate --stop-when-drained` enables the stream on an empty
+table; N items of ~200 bytes are written (a backlog spread over the shards by key
+hash); then the same backlog is drained twice, from two copies of that state
+file: once on the embedded engine, once with
+`--engine spark` (one group of shard turns per task slot, a round at a time).
+
+Then idle: `toolkit migrate` (no --stop-when-drained) on each engine, on the same
+now quiet stream; after --settle seconds, the tree's CPU over --idle-seconds, as a
+share of one core.
+
+records/s is the replay's own timing (its summary line); CPU is the whole process
+tree's (the toolkit, and for Spark its JVM and Python workers) from the line that
+starts the replay to the exit, sampled from /proc every 0.1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from common import (
+    Servers,
+    create_table,
+    load_table,
+    local_servers,
+    low_client,
+    print_table,
+    section,
+    write_config,
+)
+from shards import QUIET, wait_pumped
+from spark import _tree_cpu
+
+from tests.stream_server import StreamServer
+
+STARTED = re.compile(r"Starting to transfer changes")
+SUMMARY = re.compile(r"Stream replay drained: (\d+) records applied in ([\d.]+) s")
+
+
+@dataclass(frozen=True)
+class Drained:
+    records: int
+    seconds: float
+    cpu: float  # CPU seconds of the tree while it replayed
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def per_record(self) -> float:
+        return self.cpu / self.records * 1e6
+
+
+def run_tree(command: list[str]) -> Drained:
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: dict[int, float] = {}
+    at_start: dict[int, float] = {}
+    started: list[bool] = []
+
+    def sample() -> None:
+        while child.poll() is None:
+            for pid, (_, cpu) in _tree_cpu(child.pid).items():
+                seen[pid] = max(cpu, seen.get(pid, 0.0))
+            if started and not at_start:
+                at_start.update(seen)
+            time.sleep(0.1)
+
+    def watch() -> None:
+        assert child.stderr is not None
+        for line in child.stderr:
+            if STARTED.search(line):
+                started.append(True)
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (sample, watch)]
+    for thread in threads:
+        thread.start()
+    out = child.stdout.read() if child.stdout else ""
+    child.wait()
+    for thread in threads:
+        thread.join()
+    match = SUMMARY.search(out)
+    if child.returncode != 0 or match is None:
+        raise SystemExit(f"{' '.join(command)} failed ({child.returncode}): {out[-2000:]}")
+    cpu = sum(seconds - at_start.get(pid, 0.0) for pid, seconds in seen.items())
+    return Drained(int(match.group(1)), float(match.group(2)), cpu)
+
+
+def drains(
+    shards: int, records: int, spark: tuple[str, ...], settle: float, seconds: float
+) -> tuple[dict[str, Drained], dict[str, float]]:
+    with local_servers() as servers, StreamServer(servers.source, partitions=shards, **QUIET) as s:
+        table = f"replay_{shards}"
+        create_table(low_client(servers.source), table)
+        first = migrate(servers, s, table, servers.work / "empty.sqlite")
+        run_tree([*first, "--stop-when-drained"])  # enables the stream, copies nothing, drains nothing
+        load_table(servers.source, table, records, create=False)
+        wait_pumped(s, records)
+        results, idle = {}, {}
+        for name, engine in (("embedded", ()), ("spark", spark)):
+            state = servers.work / f"{name}.sqlite"
+            shutil.copy(servers.work / "empty.sqlite", state)
+            command = [*migrate(servers, s, table, state), *engine]
+            results[name] = run_tree([*command, "--stop-when-drained"])
+            idle[name] = idle_share(command, settle, seconds)
+        return results, idle
+
+
+def idle_share(command: list[str], settle: float, seconds: float) -> float:
+    """The tree's CPU over ``seconds`` of a replay with nothing to do, per wall second."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert child.stderr is not None
+    for line in child.stderr:
+        if STARTED.search(line):
+            break
+    threading.Thread(target=child.stderr.read, daemon=True).start()
+    time.sleep(settle)
+    before = sum(cpu for _, cpu in _tree_cpu(child.pid).values())
+    time.sleep(seconds)
+    after = sum(cpu for _, cpu in _tree_cpu(child.pid).values())
+    if child.poll() is not None:
+        raise SystemExit(f"{' '.join(command)} ended while idle ({child.returncode})")
+    child.send_signal(signal.SIGTERM)
+    child.wait(60)
+    return (after - before) / seconds
+
+
+def migrate(servers: Servers, stream: StreamServer, table: str, state: Path) -> list[str]:
+    """Both drains write the same target table (the state names it): the second
+    writes items that are there already, which costs the same."""
+    config = write_config(
+        servers.work / f"{state.stem}.yaml",
+        section(stream.url, table),
+        section(servers.target, table, streamChanges=True),
+    )
+    command = [sys.executable, "-m", "toolkit", "migrate", "--config", str(config)]
+    return [*command, "--state", str(state)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shards", type=int, nargs="+", default=[16, 256])
+    parser.add_argument("--records", type=int, default=30_000)
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--settle", type=float, default=10.0)
+    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = ("--engine", "spark", "--master", args.master, "--spark-conf", "spark.ui.enabled=false")
+    rows = []
+    for shards in args.shards:
+        result, idle = drains(shards, args.records, spark, args.settle, args.idle_seconds)
+        embedded = result["embedded"]
+        for name, drained in result.items():
+            rows.append(
+                [
+                    shards,
+                    name,
+                    drained.rate,
+                    f"{drained.rate / embedded.rate:.2f}x",
+                    drained.per_record,
+                    f"{drained.per_record / embedded.per_record:.2f}x",
+                    f"{idle[name]:.1%}",
+                ]
+            )
+    header = ["shards", "engine", "records/s", "÷ embedded", "CPU µs/record (tree)", "÷ embedded"]
+    header.append("idle CPU (of one core)")
+    print_table(f"Replay of a {args.records:,}-record backlog", header, rows)
+
+
+if __name__ == "__main__":
+    main()
