@@ -105,12 +105,12 @@ def run_tree(command: list[str]) -> Drained:
 
 def drains(
     shards: int, records: int, spark: tuple[str, ...], settle: float, seconds: float
-) -> tuple[dict[str, Drained], dict[str, float]]:
+) -> tuple[dict[str, Drained], dict[str, dict[str, float]]]:
     with local_servers() as servers, StreamServer(servers.source, partitions=shards, **QUIET) as s:
         table = f"replay_{shards}"
         create_table(low_client(servers.source), table)
         first = migrate(servers, s, table, servers.work / "empty.sqlite")
-        run_tree([*first, "--stop-when-drained"])  # enables the stream, copies nothing, drains nothing
+        run_tree([*first, "--stop-when-drained"])  # enables the stream; nothing to drain
         load_table(servers.source, table, records, create=False)
         wait_pumped(s, records)
         results, idle = {}, {}
@@ -123,8 +123,9 @@ def drains(
         return results, idle
 
 
-def idle_share(command: list[str], settle: float, seconds: float) -> float:
-    """The tree's CPU over ``seconds`` of a replay with nothing to do, per wall second."""
+def idle_share(command: list[str], settle: float, seconds: float) -> dict[str, float]:
+    """The tree's CPU over ``seconds`` of a replay with nothing to do, per wall second,
+    by process: the toolkit (driver), its JVM, its Python workers."""
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert child.stderr is not None
     for line in child.stderr:
@@ -132,14 +133,18 @@ def idle_share(command: list[str], settle: float, seconds: float) -> float:
             break
     threading.Thread(target=child.stderr.read, daemon=True).start()
     time.sleep(settle)
-    before = sum(cpu for _, cpu in _tree_cpu(child.pid).values())
+    first = _tree_cpu(child.pid)
     time.sleep(seconds)
-    after = sum(cpu for _, cpu in _tree_cpu(child.pid).values())
+    last = _tree_cpu(child.pid)
+    by_kind: dict[str, float] = {}
+    for pid, (name, cpu) in last.items():
+        kind = "jvm" if name == "java" else "driver" if pid == child.pid else "workers"
+        by_kind[kind] = by_kind.get(kind, 0.0) + (cpu - first.get(pid, (name, 0.0))[1]) / seconds
     if child.poll() is not None:
         raise SystemExit(f"{' '.join(command)} ended while idle ({child.returncode})")
     child.send_signal(signal.SIGTERM)
     child.wait(60)
-    return (after - before) / seconds
+    return by_kind
 
 
 def migrate(servers: Servers, stream: StreamServer, table: str, state: Path) -> list[str]:
@@ -178,11 +183,12 @@ def main() -> None:
                     f"{drained.rate / embedded.rate:.2f}x",
                     drained.per_record,
                     f"{drained.per_record / embedded.per_record:.2f}x",
-                    f"{idle[name]:.1%}",
+                    f"{sum(idle[name].values()):.1%}",
+                    f"{idle[name].get('jvm', 0.0):.1%}",
                 ]
             )
     header = ["shards", "engine", "records/s", "÷ embedded", "CPU µs/record (tree)", "÷ embedded"]
-    header.append("idle CPU (of one core)")
+    header += ["idle CPU (of one core)", "of it JVM"]
     print_table(f"Replay of a {args.records:,}-record backlog", header, rows)
 
 

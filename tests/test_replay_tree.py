@@ -193,7 +193,8 @@ def replay(reader: Any, target: Any, state: RunState, in_rounds: bool = False) -
     rounds = None
     if in_rounds:
         tools = TurnTools(Pages(reader, settings.records_per_apply), target.write, {}, "t")
-        rounds = RoundsPlan(EmbeddedEngine(), InProcessTurns(tools), slots=2, turns_per_task=3)
+        work = InProcessTurns(tools)
+        rounds = RoundsPlan(EmbeddedEngine(), work, 2, 3, pace, stint_seconds=0.05)
     Replayer(reader, target, state, settings, Silent(), threading.Event(), rounds).run()
 
 

@@ -51,10 +51,10 @@ from toolkit.work.writer import BatchWriter, TargetCapabilities
 
 log = logging.getLogger("migrator")
 TURNS_PER_TASK = 256  # a Spark task's turns in one round, at most
-# A round costs a job per task slot (~20 ms of the driver's and the JVM's CPU each):
-# at most 4 a second keeps an idle stream's replay cheap; in a backlog a turn reads
-# up to 4,000 records, so a round's wait is small beside its work.
-ROUND_SECONDS = 0.25
+# A round costs a job per task slot (tens of ms of the driver's and the JVM's CPU
+# each): its tasks follow their shards this long, so that a quiet stream's replay
+# costs a job per slot every 2 s, and a shard's checkpoint is at most that old.
+STINT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,7 @@ def _spark_rounds(run: _Run, settings: ReplaySettings, arn: str) -> RoundsPlan:
     )
     slots = min(run.config.source.max_map_tasks or engine.parallelism or 2, 64)
     log.info("Replaying the stream's shards on the %s engine: %d tasks a round", engine.name, slots)
-    return RoundsPlan(engine, work, slots, TURNS_PER_TASK, ROUND_SECONDS)
+    return RoundsPlan(engine, work, slots, TURNS_PER_TASK, settings.pace, STINT_SECONDS)
 
 
 def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:

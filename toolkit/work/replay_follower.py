@@ -32,15 +32,37 @@ class Follower:
         self._pace = pace
 
     def turn(self) -> ShardTurn:
-        return ShardTurn(self.shard, self.after, self.iterator)
+        return ShardTurn(self.shard, self.after, self.iterator, self.idle_polls, self.throttles)
 
     def took(self, turned: Turned) -> None:
-        """The turn ended, and its checkpoint (if any) is recorded."""
+        """The turn (or stint of turns) ended, and its checkpoint (if any) is recorded."""
+        self.after = turned.after
         if turned.expired:  # open a new iterator after the checkpoint, at once
             self.iterator, self.delay = None, 0.0
             return
         got = turned.records > 0
-        self.after, self.iterator, self.done = turned.after, turned.iterator, turned.finished
-        self.throttles = self.throttles + 1 if turned.throttled else 0
-        self.idle_polls = 0 if got or turned.throttled else self.idle_polls + 1
+        self.iterator, self.done = turned.iterator, turned.finished
+        self.throttles = (
+            turned.throttles
+            if turned.throttles is not None
+            else self.throttles + 1
+            if turned.throttled
+            else 0
+        )
+        self.idle_polls = (
+            turned.idle_polls
+            if turned.idle_polls is not None
+            else 0
+            if got or turned.throttled
+            else self.idle_polls + 1
+        )
+        got = got and self.idle_polls == 0  # a stint's last turn, not any of them, had some
         self.delay = self._pace.delay(self.idle_polls, self.throttles, got, turned.backlog)
+
+    def restore(self, turn: ShardTurn) -> None:
+        """Go on from where ``turn`` left the shard (a stint's follower, in its task)."""
+        self.iterator, self.idle_polls, self.throttles = (
+            turn.iterator,
+            turn.idle_polls,
+            turn.throttles,
+        )

@@ -5,8 +5,9 @@ their results back; how they run is here. ``ThreadTurns`` runs each turn on a
 thread as soon as it is due, reads a shard's next pages while its last ones are
 written, and reports the records in hand as they are read. ``RoundTurns`` gathers
 the turns due meanwhile into one round: the turns are cut into one group per task
-slot and the engine runs the groups (on Spark: one task each), so a round costs a
-few jobs however many shards are due; rounds begin at most every ``every`` seconds,
+slot and the engine runs the groups (on Spark: one task each), each as a stint
+(toolkit.work.shard_stint: its shards followed for a few seconds), so a round
+costs a few jobs however many shards are due; rounds begin at most every ``every`` seconds,
 so that idle shards polled at different moments share rounds instead of each
 costing jobs of their own. Its tasks cannot report until they end, so
 the coordinator counts a turn's records as in hand until the shard's next turn.
@@ -23,7 +24,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from toolkit.engines.base import Engine, Work
-from toolkit.work.shard_turn import Read, ShardTurn, Turned, TurnTools, take_turn, take_turns
+from toolkit.logic.poll_backoff import PollPace
+from toolkit.work.shard_stint import Stint, take_stint
+from toolkit.work.shard_turn import Read, ShardTurn, Turned, TurnTools, take_turn
 
 
 class Turns(Protocol):
@@ -123,9 +126,11 @@ def _result_of(future: Future[Read]) -> Callable[[str], Read]:
 @dataclass(frozen=True)
 class RoundsPlan:
     engine: Engine
-    work: Work[Sequence[ShardTurn], list[Turned]]
+    work: Work[Stint, list[Turned]]
     slots: int  # groups per round: one task each
-    turns_per_task: int  # the most turns one task takes in a round
+    turns_per_task: int  # the most shards one task follows in a round
+    pace: PollPace  # how a task paces its shards' turns
+    stint_seconds: float = 2.0  # how long a task follows its shards, at most
     every: float = 0.0  # seconds from one round's start to the next one's, at least
 
 
@@ -166,9 +171,12 @@ class RoundTurns:
 
     def _rounds(self) -> None:
         try:
+            plan = self._plan
             while (turns := self._next_round()) is not None:
-                groups = _groups(turns, self._plan.slots)
-                self._plan.engine.run(self._plan.work, groups, len(groups), self._took, self._stop)
+                stints = [
+                    Stint(g, plan.stint_seconds, plan.pace) for g in _groups(turns, plan.slots)
+                ]
+                plan.engine.run(plan.work, stints, len(stints), self._took, self._stop)
         except BaseException as error:  # handed to the coordinator, which stops the run
             with self._lock:
                 self._failure = error
@@ -191,7 +199,7 @@ class RoundTurns:
             return True
         return bool(self._due) and time.monotonic() >= self._next_at
 
-    def _took(self, _group: Sequence[ShardTurn], turned: list[Turned]) -> None:
+    def _took(self, _stint: Stint, turned: list[Turned]) -> None:
         with self._lock:
             self._done.extend(turned)
         self._wake()
@@ -208,10 +216,11 @@ class InProcessTurns:
     """A round's work where the tools are this process's own (the embedded engine)."""
 
     tools: TurnTools
+    width: int = 4  # a stint's turns at once
 
     @contextmanager
-    def open(self, share: float) -> Iterator[Callable[[Sequence[ShardTurn]], list[Turned]]]:
-        yield lambda turns: take_turns(self.tools, turns)
+    def open(self, share: float) -> Iterator[Callable[[Stint], list[Turned]]]:
+        yield lambda stint: take_stint(self.tools, stint, self.width)
 
 
 @contextmanager

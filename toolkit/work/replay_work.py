@@ -24,8 +24,7 @@ tasks. What a task's turns wrote is recorded by the driver when the task ends.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -34,10 +33,11 @@ from toolkit.wire.connections import connect
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.stream_reader import StreamReader
 from toolkit.wire.throughput import shared
-from toolkit.work.shard_turn import Pages, ShardTurn, Turned, TurnTools, take_turn
+from toolkit.work.shard_stint import Stint, take_stint
+from toolkit.work.shard_turn import Pages, Turned, TurnTools
 from toolkit.work.writer import BatchWriter, TargetCapabilities
 
-TakeTurns = Callable[[Sequence[ShardTurn]], list[Turned]]
+TakeTurns = Callable[[Stint], list[Turned]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class ShardTurnsFromConfig:
     write_units: float | None  # the run's whole write budget, shared out by the engine
     patience: float  # seconds of retrying before a request's failure is final
     records_per_apply: int
-    turns_at_once: int = 8  # a task's turns run on this many threads
+    turns_at_once: int = 8  # a task's turns run on this many threads at once
 
     @contextmanager
     def open(self, share: float) -> Iterator[TakeTurns]:
@@ -83,9 +83,4 @@ def _tools(work: ShardTurnsFromConfig, share: float) -> TakeTurns:
     )
     pages = Pages(reader, work.records_per_apply)
     tools = TurnTools(pages, writer.write, work.renames, config.source.table)
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="turn")
-
-    def take_turns(turns: Sequence[ShardTurn]) -> list[Turned]:
-        return list(pool.map(lambda turn: take_turn(tools, turn), turns))
-
-    return take_turns
+    return lambda stint: take_stint(tools, stint, threads)

@@ -64,6 +64,8 @@ class ShardTurn:
     shard: str
     after: str | None  # the checkpoint: the last sequence number acknowledged
     iterator: str | None = None  # where the shard's last turn stopped; None: open one
+    idle_polls: int = 0  # empty reads in a row so far, and throttled ones: how to pace it
+    throttles: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class Turned:
     expired: bool = False  # the iterator was too old: open a new one after the checkpoint
     oldest: float | None = None  # creation time of the oldest record read (epoch seconds)
     newest: float | None = None  # and of the newest
+    # After several turns in a row (a stint): the shard's pacing where they ended.
+    idle_polls: int | None = None
+    throttles: int | None = None
 
     @property
     def wrote(self) -> bool:
@@ -141,8 +146,3 @@ def take_turn(
         *(turn.shard, after, got.next_iterator, len(records), counts, finished),
         *(got.backlog, got.throttled, False, oldest, newest),
     )
-
-
-def take_turns(tools: TurnTools, turns: Sequence[ShardTurn]) -> list[Turned]:
-    """Turns of several shards, one after the other (a Spark task's unit)."""
-    return [take_turn(tools, turn) for turn in turns]
