@@ -6,7 +6,9 @@ a task follows its group of shards for up to ``seconds``, paced as the driver
 would (toolkit.work.replay_follower), and returns each shard's turns folded into
 one result: the driver records the checkpoint once the task ended, every write up
 to it acknowledged. A stint ends early once one of its shards is finished, so that
-the driver starts that shard's children without waiting.
+the driver starts that shard's children without waiting, but never before each of
+its shards had a turn: else, while shards roll over, those at the back of a group
+would never be read.
 """
 
 from __future__ import annotations
@@ -55,12 +57,14 @@ def take_stint(
     deadline = clock() + stint.seconds
     due = [(0.0, n, turn.shard) for n, turn in enumerate(stint.turns)]
     running: dict[Future[Turned], str] = {}
-    ending = False
+    unturned = set(followers)  # no shard is left out: each has one turn at least
+    finished, ending = False, False
     with ThreadPoolExecutor(max(1, width), thread_name_prefix="turn") as pool:
         while running or (due and not ending):
             now = clock()
             while due and due[0][0] <= now and len(running) < width and not ending:
                 shard = heapq.heappop(due)[2]
+                unturned.discard(shard)
                 running[pool.submit(take_turn, tools, followers[shard].turn())] = shard
             room = due and len(running) < width and not ending
             timeout = max(0.0, due[0][0] - now) if room else None
@@ -71,10 +75,10 @@ def take_stint(
                 results[shard] = folded(results[shard], turned)
                 follower = followers[shard]
                 follower.took(turned)
-                ending = ending or follower.done
+                finished = finished or follower.done
                 if not follower.done and clock() + follower.delay < deadline:
                     heapq.heappush(due, (clock() + follower.delay, len(results), shard))
-            ending = ending or clock() >= deadline
+            ending = not unturned and (finished or clock() >= deadline)
     return [_paced(results[turn.shard], followers[turn.shard]) for turn in stint.turns]
 
 
