@@ -89,8 +89,8 @@ def test_migrate_stops_once_the_lag_is_below_the_bound(case: Case) -> None:
 
 
 def test_a_turn_known_only_once_it_ended_holds_its_records_until_the_shards_next() -> None:
-    """Rounds on an engine report a turn when it ended: its records count as in hand
-    until the shard's next turn ends, so the lag is never shown smaller than it was."""
+    """Rounds on an engine report a shard's turns when they ended: now minus the newest
+    change applied bounds its lag until the next result (never shown smaller)."""
     watch = LagWatch(lambda: 100.0)
     watch.known("ab")
     watch.held("a", 90.0)

@@ -295,10 +295,12 @@ class Replayer:
         if self._pin is not None and (turned.newest or 0.0) > self._pin:
             self._passed_pin(turned.shard)
         assert self._turns is not None
-        if not self._turns.live_lag and not turned.expired:
-            # What a turn read is known only once it ended: count it as in hand until
-            # the shard's next turn ends (a lag never shown smaller than it was).
-            self._lag.held(turned.shard, turned.oldest)
+        if not self._turns.live_lag:
+            # What a task read is known only once it ended. Every change up to the
+            # newest it applied is on the target, and any change still to apply came
+            # after that one: now minus its creation bounds the lag from above until
+            # the shard's next result.
+            self._lag.held(turned.shard, turned.newest)
 
     def _stepped(self, follower: Follower) -> None:
         shard_id = follower.shard

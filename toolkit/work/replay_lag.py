@@ -35,8 +35,9 @@ class LagWatch:
             self._unread.discard(shard)
 
     def held(self, shard: str, created: float | None) -> None:
-        """``shard``'s last turn, known only once it ended, read records from ``created``
-        on (None: none): they count as in hand until its next turn ends."""
+        """``shard``'s last turns, known only once they ended, applied changes up to one
+        made at ``created`` (None: none): until its next result, the shard's lag is at
+        most now minus that (what it has still to apply came later)."""
         with self._lock:
             if created is None:
                 self._behind.pop(shard, None)
