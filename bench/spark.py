@@ -80,11 +80,21 @@ def _tree_cpu(root: int) -> dict[int, tuple[str, float]]:
     return {pid: stats[pid][1:] for pid in tree if pid in stats}
 
 
-def run_copy(command: list[str]) -> Copy:
-    started = time.monotonic()
+@dataclass(frozen=True)
+class Sampled:
+    out: str
+    returncode: int
+    started: float | None  # wall seconds until the line matching `started` (None: never)
+    cpu: dict[int, tuple[str, float]]  # pid -> (command, CPU seconds since that line)
+
+
+def run_sampled(command: list[str], started: re.Pattern[str]) -> Sampled:
+    """Run ``command`` to its end; the CPU of its process tree from the first stderr
+    line matching ``started`` on, sampled from /proc every 0.1 s."""
+    began = time.monotonic()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: dict[int, tuple[str, float]] = {}
-    at_start: dict[int, tuple[str, float]] = {}  # the tree's CPU when the copy began
+    at_start: dict[int, tuple[str, float]] = {}  # the tree's CPU when that line came
     start_at: list[float] = []
 
     def sample() -> None:
@@ -98,8 +108,8 @@ def run_copy(command: list[str]) -> Copy:
     def watch_stderr() -> None:
         assert child.stderr is not None
         for line in child.stderr:
-            if not start_at and STARTED.search(line):
-                start_at.append(time.monotonic() - started)
+            if not start_at and started.search(line):
+                start_at.append(time.monotonic() - began)
 
     threads = [threading.Thread(target=f, daemon=True) for f in (sample, watch_stderr)]
     for thread in threads:
@@ -108,14 +118,23 @@ def run_copy(command: list[str]) -> Copy:
     child.wait()
     for thread in threads:
         thread.join()
-    match = SUMMARY.search(out)
-    if child.returncode != 0 or match is None or not start_at:
-        raise SystemExit(f"{' '.join(command)} failed ({child.returncode}): {out}")
+    cpu = {
+        pid: (name, seconds - at_start.get(pid, (name, 0.0))[1])
+        for pid, (name, seconds) in seen.items()
+    }
+    return Sampled(out, child.returncode, start_at[0] if start_at else None, cpu)
+
+
+def run_copy(command: list[str]) -> Copy:
+    run = run_sampled(command, STARTED)
+    match = SUMMARY.search(run.out)
+    if run.returncode != 0 or match is None or run.started is None:
+        raise SystemExit(f"{' '.join(command)} failed ({run.returncode}): {run.out}")
     cpu: dict[str, float] = {}
-    for pid, (name, seconds) in seen.items():
+    for name, seconds in run.cpu.values():
         kind = "jvm" if name == "java" else "python"
-        cpu[kind] = cpu.get(kind, 0.0) + seconds - at_start.get(pid, (name, 0.0))[1]
-    return Copy(int(match.group(1)), float(match.group(2)), start_at[0], cpu)
+        cpu[kind] = cpu.get(kind, 0.0) + seconds
+    return Copy(int(match.group(1)), float(match.group(2)), run.started, cpu)
 
 
 def copy(servers: Servers, into: str, engine: tuple[str, ...], tasks: int | None) -> Copy:

@@ -32,7 +32,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from common import (
@@ -45,8 +44,8 @@ from common import (
     section,
     write_config,
 )
-from shards import QUIET, wait_pumped
-from spark import _tree_cpu
+from shards import QUIET, Drain, wait_pumped
+from spark import _tree_cpu, run_sampled
 
 from tests.stream_server import StreamServer
 
@@ -54,58 +53,18 @@ STARTED = re.compile(r"Starting to transfer changes")
 SUMMARY = re.compile(r"Stream replay drained: (\d+) records applied in ([\d.]+) s")
 
 
-@dataclass(frozen=True)
-class Drained:
-    records: int
-    seconds: float
-    cpu: float  # CPU seconds of the tree while it replayed
-
-    @property
-    def rate(self) -> float:
-        return self.records / self.seconds
-
-    @property
-    def per_record(self) -> float:
-        return self.cpu / self.records * 1e6
-
-
-def run_tree(command: list[str]) -> Drained:
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen: dict[int, float] = {}
-    at_start: dict[int, float] = {}
-    started: list[bool] = []
-
-    def sample() -> None:
-        while child.poll() is None:
-            for pid, (_, cpu) in _tree_cpu(child.pid).items():
-                seen[pid] = max(cpu, seen.get(pid, 0.0))
-            if started and not at_start:
-                at_start.update(seen)
-            time.sleep(0.1)
-
-    def watch() -> None:
-        assert child.stderr is not None
-        for line in child.stderr:
-            if STARTED.search(line):
-                started.append(True)
-
-    threads = [threading.Thread(target=f, daemon=True) for f in (sample, watch)]
-    for thread in threads:
-        thread.start()
-    out = child.stdout.read() if child.stdout else ""
-    child.wait()
-    for thread in threads:
-        thread.join()
-    match = SUMMARY.search(out)
-    if child.returncode != 0 or match is None:
-        raise SystemExit(f"{' '.join(command)} failed ({child.returncode}): {out[-2000:]}")
-    cpu = sum(seconds - at_start.get(pid, 0.0) for pid, seconds in seen.items())
-    return Drained(int(match.group(1)), float(match.group(2)), cpu)
+def run_tree(command: list[str], shards: int = 0) -> Drain:
+    run = run_sampled(command, STARTED)
+    match = SUMMARY.search(run.out)
+    if run.returncode != 0 or match is None:
+        raise SystemExit(f"{' '.join(command)} failed ({run.returncode}): {run.out[-2000:]}")
+    cpu = sum(seconds for _, seconds in run.cpu.values())
+    return Drain(shards, int(match.group(1)), float(match.group(2)), cpu)
 
 
 def drains(
     shards: int, records: int, spark: tuple[str, ...], settle: float, seconds: float
-) -> tuple[dict[str, Drained], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, Drain], dict[str, dict[str, float]]]:
     with local_servers() as servers, StreamServer(servers.source, partitions=shards, **QUIET) as s:
         table = f"replay_{shards}"
         create_table(low_client(servers.source), table)
@@ -118,7 +77,7 @@ def drains(
             state = servers.work / f"{name}.sqlite"
             shutil.copy(servers.work / "empty.sqlite", state)
             command = [*migrate(servers, s, table, state), *engine]
-            results[name] = run_tree([*command, "--stop-when-drained"])
+            results[name] = run_tree([*command, "--stop-when-drained"], shards)
             idle[name] = idle_share(command, settle, seconds)
         return results, idle
 
@@ -181,8 +140,8 @@ def main() -> None:
                     name,
                     drained.rate,
                     f"{drained.rate / embedded.rate:.2f}x",
-                    drained.per_record,
-                    f"{drained.per_record / embedded.per_record:.2f}x",
+                    drained.cpu_per_record,
+                    f"{drained.cpu_per_record / embedded.cpu_per_record:.2f}x",
                     f"{sum(idle[name].values()):.1%}",
                     f"{idle[name].get('jvm', 0.0):.1%}",
                 ]

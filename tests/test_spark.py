@@ -31,7 +31,7 @@ from tests.test_convergence import (
     replaying,
     stop_load,
 )
-from tests.test_stream_scale import through, wait_for
+from tests.test_stream_scale import ROLLING, through, wait_for
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -104,6 +104,20 @@ def test_spark_snapshot_and_replay_under_a_live_load_survive_kill_9_and_end_iden
     assert_identical(run)
 
 
+def loaded(endpoints: Endpoints, source: DynamoDBClient, table: str, tmp_path: Path) -> Run:
+    """A source of ITEMS items of ~160 bytes, copied in SEGMENTS segments, 2 at a time."""
+    create_table(source, table)
+    items = [{"id": {"S": f"k{n:06d}"}, "body": {"S": "v" * 150}} for n in range(ITEMS)]
+    load(endpoints.source, table, items, ["id"])
+    run = Run(endpoints, table, tmp_path)
+    write_config(
+        run.config,
+        section(endpoints.source, table, scanSegments=SEGMENTS, maxMapTasks=2),
+        section(endpoints.target, table),
+    )
+    return run
+
+
 def test_driver_killed_or_stopped_mid_snapshot_resumes_without_copying_finished_segments(
     endpoints: Endpoints,
     source_client: DynamoDBClient,
@@ -111,15 +125,7 @@ def test_driver_killed_or_stopped_mid_snapshot_resumes_without_copying_finished_
     table_name: str,
     tmp_path: Path,
 ) -> None:
-    create_table(source_client, table_name)
-    items = [{"id": {"S": f"k{n:06d}"}, "body": {"S": "v" * 150}} for n in range(ITEMS)]
-    load(endpoints.source, table_name, items, ["id"])
-    run = Run(endpoints, table_name, tmp_path)
-    write_config(
-        run.config,
-        section(endpoints.source, table_name, scanSegments=SEGMENTS, maxMapTasks=2),
-        section(endpoints.target, table_name),
-    )
+    run = loaded(endpoints, source_client, table_name, tmp_path)
     try:
         first = run.migrate(*PAGES, *SPARK)
         run.wait_until("a finished segment", lambda: len(finished(run.state)) > 0, first)
@@ -179,15 +185,8 @@ def differences(report: Path) -> list[dict[str, Any]]:
 def test_replay_on_spark_through_rolling_shards_ends_under_load_and_fails_loudly_on_trim(
     run: Run, endpoints: Endpoints
 ) -> None:
-    server = StreamServer(
-        endpoints.source,
-        partitions=16,
-        rollover_seconds=3.0,
-        split_chance=0.25,
-        keep_generations=20,  # a minute: a Spark driver takes 10-20 s to start again
-        throttle_chance=0.03,
-        expire_chance=0.02,
-    )
+    # Generations kept a minute: a Spark driver takes 10-20 s to start again.
+    server = StreamServer(endpoints.source, **{**ROLLING, "keep_generations": 20})
     with server:
         moved = through(run, server)
         load_keys(moved, 1, "--create-table", *SMALL_ITEMS, keys=SHARDED_KEYS)

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.conftest import Endpoints
-from tests.scenario import Run
-from tests.tables import create_table, load, scan_all, section, write_config
-from tests.test_spark import ITEMS, PAGES, copied, segments, spark_environment
+from tests.tables import scan_all
+from tests.test_spark import ITEMS, PAGES, SEGMENTS, copied, loaded, segments, spark_environment
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -59,15 +58,7 @@ def python_workers(driver: int) -> list[int]:
 def test_a_task_whose_worker_is_killed_is_retried_and_copies_only_its_segment(
     endpoints: Endpoints, source_client: DynamoDBClient, table_name: str, tmp_path: Path
 ) -> None:
-    create_table(source_client, table_name)
-    items = [{"id": {"S": f"k{n:06d}"}, "body": {"S": "v" * 150}} for n in range(ITEMS)]
-    load(endpoints.source, table_name, items, ["id"])
-    run = Run(endpoints, table_name, tmp_path)
-    write_config(
-        run.config,
-        section(endpoints.source, table_name, scanSegments=8, maxMapTasks=2),
-        section(endpoints.target, table_name),
-    )
+    run = loaded(endpoints, source_client, table_name, tmp_path)
     try:
         migration = run.migrate(*PAGES, *RETRYING)
         deadline = time.monotonic() + 120
@@ -84,7 +75,7 @@ def test_a_task_whose_worker_is_killed_is_retried_and_copies_only_its_segment(
     assert "Lost task" in err and "Python worker exited unexpectedly" in err, err[-3000:]
     assert copied(out) == ITEMS  # the retried segment is counted once, from its retry
     recorded = segments(run.state)
-    assert sorted(recorded) == list(range(8))
+    assert sorted(recorded) == list(range(SEGMENTS))
     assert all(pages == 1 and done for _, pages, done in recorded.values())
     assert sum(items for items, _, _ in recorded.values()) == ITEMS
     assert scan_all(endpoints.target, table_name) == scan_all(endpoints.source, table_name)

@@ -23,6 +23,16 @@ from tests.stream_server import StreamServer
 from tests.test_convergence import SMALL_ITEMS, assert_identical, load_keys, replaying, stop_load
 
 KEYS = 1000
+# Shards that roll over every 3 s, a quarter of them splitting; some reads throttled,
+# some iterators expired early; generations older than 12 s trimmed.
+ROLLING: dict[str, Any] = {
+    "partitions": 16,
+    "rollover_seconds": 3.0,
+    "split_chance": 0.25,
+    "keep_generations": 4,
+    "throttle_chance": 0.03,
+    "expire_chance": 0.02,
+}
 
 
 @pytest.fixture
@@ -52,15 +62,7 @@ def wait_for(what: str, ready: Any, timeout: float = 60.0) -> None:
 def test_live_load_through_rolling_shards_with_kill_9_converges(
     scenario: Run, endpoints: Endpoints
 ) -> None:
-    server = StreamServer(
-        endpoints.source,
-        partitions=16,
-        rollover_seconds=3.0,
-        split_chance=0.25,
-        keep_generations=4,
-        throttle_chance=0.03,
-        expire_chance=0.02,
-    )
+    server = StreamServer(endpoints.source, **ROLLING)
     with server:
         run = through(scenario, server)
         load_keys(run, 1, "--create-table", *SMALL_ITEMS, keys=KEYS)
