@@ -202,7 +202,7 @@ def test_replay_on_spark_through_rolling_shards_ends_under_load_and_fails_loudly
         assert "Stream replay drained" in out and "on the spark engine" in err, err
         moved.alive(steady)
         stop_load(moved, steady)
-        out, err = moved.finish(moved.migrate("--stop-when-drained", *SPARK))
+        out, err = moved.finish(moved.migrate("--stop-when-drained"))  # the load's tail
         assert "Stream replay drained" in out, err
         assert_identical(moved)
         counts = server.counts
