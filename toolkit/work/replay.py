@@ -31,6 +31,7 @@ from toolkit.logic.shard_tree import Shard, ShardTree, vanished
 from toolkit.wire.retry import StopRequested
 from toolkit.wire.stream_reader import lost
 from toolkit.work.replay_discovery import Children, Discovery, Listing
+from toolkit.work.replay_drained import DrainWatch
 from toolkit.work.replay_follower import Follower, Reader
 from toolkit.work.replay_lag import LagWatch
 from toolkit.work.replay_turns import RoundsPlan, ThreadsPlan, Turns, Writer, turns_of
@@ -117,14 +118,10 @@ class Replayer:
         self._due: list[tuple[float, int, str]] = []  # (when, order, shard) of idle followers
         self._order = 0
         self._running: set[str] = set()  # shards whose turn is in flight
-        self._unquiet: set[str] = set()  # unfinished shards not yet seen empty often enough
-        self._childless: set[str] = set()  # finished shards whose children are not known yet
-        self._pin: float | None = None  # --stop-when-drained: changes made before this count
-        self._past_pin: set[str] = set()  # shards that applied a change made after the pin
+        settings = self.settings
+        self._drain = DrainWatch(settings.idle_polls_to_drain, settings.settle_seconds, self.clock)
         self._seen_at: dict[str, float] = {}  # when each shard was first known, this run
-        self._listed_since_start = False
         self._lag = LagWatch(self.wall)
-        self._quiet_since: float | None = None  # when every shard last became quiet
         self._ended_below = False
         self._look_from: float | None = None  # looked drained since: a listing after confirms
         self._looked = False
@@ -150,7 +147,7 @@ class Replayer:
     def run(self) -> ReplaySummary:
         started = self.clock()
         if self.settings.stop_when_drained:
-            self._pin = self.wall() + PIN_MARGIN_SECONDS
+            self._drain.pin(self.wall() + PIN_MARGIN_SECONDS)
         drained = False
         lag_below = self.settings.stop_when_lag_below
         next_status = started
@@ -191,11 +188,12 @@ class Replayer:
         self._checkpoints = {s.shard_id: s.sequence for s in recorded}
         ready = self._tree.load((Shard(s.shard_id, s.parent_id), s.finished) for s in recorded)
         self._seen_at = dict.fromkeys(self._checkpoints, float("-inf"))
-        self._unquiet = {s.shard_id for s in recorded if not s.finished}
-        self._lag.known(self._unquiet)
+        unfinished = [s.shard_id for s in recorded if not s.finished]
+        self._drain.open(unfinished)
+        self._lag.known(unfinished)
         for shard in recorded:
             if shard.finished and not self._tree.children(shard.shard_id):
-                self._childless.add(shard.shard_id)
+                self._drain.finished(shard.shard_id, children_known=False)
                 self._discovery.want_children(shard.shard_id)
         self._start(ready)
 
@@ -215,7 +213,7 @@ class Replayer:
         gone = vanished(before, {s.shard_id for s in listing.shards})
         if gone:
             raise lost(f"shard {gone[0]} left the stream before it was replayed")
-        self._listed_since_start = True
+        self._drain.listed = True
         if self._look_from is not None and listing.started >= self._look_from:
             self._looked = True
 
@@ -236,12 +234,7 @@ class Replayer:
         now = self.clock()
         for shard in added.new:
             self._seen_at[shard.shard_id] = now
-            if shard.parent_id in self._past_pin:  # its changes all came after its parent's
-                self._past_pin.add(shard.shard_id)
-            else:
-                self._unquiet.add(shard.shard_id)
-            if shard.parent_id is not None:
-                self._childless.discard(shard.parent_id)
+            self._drain.added(shard.shard_id, shard.parent_id)
         self._lag.known(s.shard_id for s in added.new)
         self._start(added.ready)
 
@@ -292,8 +285,7 @@ class Replayer:
             self._records += turned.records
             self._last_change = self.clock()
             self.status.batch_applied(turned.counts)
-        if self._pin is not None and (turned.newest or 0.0) > self._pin:
-            self._passed_pin(turned.shard)
+        self._drain.applied(turned.shard, turned.newest)
         assert self._turns is not None
         if not self._turns.live_lag:
             # What a task read is known only once it ended. Every change up to the
@@ -304,22 +296,16 @@ class Replayer:
 
     def _stepped(self, follower: Follower) -> None:
         shard_id = follower.shard
-        if follower.idle_polls >= self.settings.idle_polls_to_drain or shard_id in self._past_pin:
-            self._unquiet.discard(shard_id)
-        else:
-            self._unquiet.add(shard_id)
-        self._mark_quiet()
+        self._drain.polled(shard_id, follower.idle_polls)
         if not follower.done:
             self._due_at(self.clock() + follower.delay, shard_id)
             return
         del self._followers[shard_id]
-        self._unquiet.discard(shard_id)
         self._lag.finished(shard_id)
-        self._mark_quiet()
         self._start(self._tree.finish(shard_id))
-        if not self._tree.children(shard_id):
-            if shard_id not in self._past_pin:
-                self._childless.add(shard_id)
+        known = bool(self._tree.children(shard_id))
+        self._drain.finished(shard_id, known)
+        if not known:
             self._discovery.want_children(shard_id)
 
     # --- drained ------------------------------------------------------------------
@@ -338,43 +324,11 @@ class Replayer:
         return self._looked
 
     def _drained(self) -> bool:
-        """Every unfinished shard came back empty several polls in a row, and every
-        finished one's children are known: a finished shard's changes go on in them.
-        Under --stop-when-drained a shard (and its children) that applied a change made
-        after the pin counts as well: a load that runs on does not keep the run going.
-
-        A source that shows records late (Alternator: ~10 s after the write) must
-        also have been quiet for ``settle_seconds``.
-        """
-        unfinished = len(self._tree) - self._tree.finished_count
-        quiet = self._quiet_since is not None
-        settled = (
-            quiet and self.clock() - (self._quiet_since or 0.0) >= self.settings.settle_seconds
-        )
-        return (
-            self._listed_since_start
-            and not self._unquiet
-            and not self._childless
-            and unfinished > 0
-            and settled
-        )
-
-    def _passed_pin(self, shard_id: str) -> None:
-        """The shard applied a change made after the pin: every change made in it
-        before the pin is on the target, whatever it holds after (a load that runs on)."""
-        self._past_pin.add(shard_id)
-        self._unquiet.discard(shard_id)
-        self._childless.discard(shard_id)
-
-    def _mark_quiet(self) -> None:
-        if self._unquiet:
-            self._quiet_since = None
-        elif self._quiet_since is None:
-            self._quiet_since = self.clock()
+        return self._drain.drained(len(self._tree) - self._tree.finished_count)
 
     def _lag_below(self, seconds: float) -> bool:
         """The stream listed, every open shard read this run, and the lag below ``seconds``."""
-        self._ended_below = self._listed_since_start and self._lag.below(seconds)
+        self._ended_below = self._drain.listed and self._lag.below(seconds)
         return self._ended_below
 
     def _stats(self, started: float) -> ReplayStats:
