@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import Endpoints
 from tests.helpers import run_cli
-from tests.scenario import Run
+from tests.scenario import Run, progress
 from tests.stream_server import StreamServer
 from tests.tables import create_table, load, scan_all, section, write_config
 from tests.test_convergence import (
@@ -96,7 +96,13 @@ def test_spark_snapshot_and_replay_under_a_live_load_survive_kill_9_and_end_iden
     # Each segment recorded once, whole, when its task ended: one checkpoint per segment.
     assert sorted(done) == [0, 1, 2, 3] and all(pages == 1 and d for _, pages, d in done.values())
     assert sum(items for items, _, _ in done.values()) > KEYS / 2  # the load deletes some
+
+    resumed = run.migrate(*SPARK)
+    before = progress(run.state).records
+    run.wait_until("the replay to go on", replaying(run, before + 30), resumed, steady)
     stop_load(run, steady)
+    out, _ = run.stop(resumed, signal.SIGTERM)  # a graceful stop: its running tasks cancelled
+    assert "Stream replay stopped" in out
 
     out, err = run.finish(run.migrate("--stop-when-drained", *SPARK))
     assert "copied by an earlier run" in err and "on the spark engine" in err
