@@ -43,6 +43,17 @@ class Writer(Protocol):
 
 TICK_SECONDS = 0.02  # the coordinator's pace: the most a due poll waits to be scheduled
 STATUS_SECONDS = 0.25  # the live status line is redrawn at most 4 times a second
+IDLE_POLLS_AT_ONCE = 8  # idle shards due together, polled one after another by one step
+
+
+def idle_poll(follower: Follower) -> bool:
+    """Its last read came back empty: the next is likely one short GetRecords."""
+    return follower.idle_polls > 0 and follower.iterator is not None and follower.ahead is None
+
+
+def step_all(followers: list[Follower]) -> None:
+    for follower in followers:
+        follower.step()
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,7 @@ class Replayer:
         self._due: list[tuple[float, int, str]] = []  # (when, order, shard) of idle followers
         self._order = 0
         self._futures: dict[str, Future[None]] = {}
+        self._tasks: set[Future[None]] = set()  # the steps in flight (one may poll several)
         self._unquiet: set[str] = set()  # unfinished shards not yet seen empty often enough
         self._childless: set[str] = set()  # finished shards whose children are not known yet
         self._seen_at: dict[str, float] = {}  # when each shard was first known, this run
@@ -277,21 +289,29 @@ class Replayer:
         heapq.heappush(self._due, (when, self._order, shard_id))
 
     def _schedule(self, pool: ThreadPoolExecutor) -> None:
-        """One step in flight per shard, for the shards whose next poll is due."""
+        """One step in flight per shard, for the shards whose next poll is due; idle
+        shards due together are polled back to back on one thread (one hand-off)."""
         now = self.clock()
         while self._due and self._due[0][0] <= now:
-            if len(self._futures) >= self.settings.max_shards_at_once:
+            if len(self._tasks) >= self.settings.max_shards_at_once:
                 return  # the rest wait for a free thread, in the order they came due
-            _, _, shard_id = heapq.heappop(self._due)
-            future = pool.submit(self._followers[shard_id].step)
-            future.add_done_callback(lambda _: self._wake.set())
-            self._futures[shard_id] = future
+            group = [self._followers[heapq.heappop(self._due)[2]]]
+            while len(group) < IDLE_POLLS_AT_ONCE and idle_poll(group[0]) and self._due:
+                if self._due[0][0] > now or not idle_poll(self._followers[self._due[0][2]]):
+                    break
+                group.append(self._followers[heapq.heappop(self._due)[2]])
+            future = pool.submit(step_all, group)
+            if not idle_poll(group[0]):  # idle polls are collected by the next tick
+                future.add_done_callback(lambda _: self._wake.set())
+            self._tasks.add(future)
+            self._futures.update((f.shard, future) for f in group)
 
     def _check_steps(self) -> None:
         for shard_id, future in list(self._futures.items()):
             if not future.done():
                 continue
             del self._futures[shard_id]
+            self._tasks.discard(future)
             if future.exception() is not None:
                 self.stop.set()
                 future.result()
