@@ -25,7 +25,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from toolkit.logic.poll_backoff import PollPace
+from toolkit.logic.poll_backoff import PollPace, read_to_its_end
 from toolkit.logic.shard_tree import Shard, ShardTree, vanished
 from toolkit.wire.retry import StopRequested
 from toolkit.wire.stream_reader import lost
@@ -89,7 +89,7 @@ class ReplaySettings:
     stop_when_drained: bool = False
     stop_when_lag_below: float | None = None  # seconds: end once the lag is below this
     settle_seconds: float = 0.0  # quiet this long before drained (records shown late)
-    idle_polls_to_drain: int = 3  # consecutive empty polls of every open shard
+    idle_polls_to_drain: int = 3  # empty polls in a row of a shard that showed no records yet
     pace: PollPace = field(default_factory=PollPace)
     describe_interval: float = 10.0  # how often the whole stream is listed
     max_shards_at_once: int = 8
@@ -319,7 +319,8 @@ class Replayer:
 
     def _stepped(self, follower: Follower) -> None:
         shard_id = follower.shard
-        if follower.idle_polls >= self.settings.idle_polls_to_drain:
+        polls_to_drain = self.settings.idle_polls_to_drain
+        if read_to_its_end(follower.idle_polls, follower.had_records, polls_to_drain):
             self._unquiet.discard(shard_id)
         else:
             self._unquiet.add(shard_id)

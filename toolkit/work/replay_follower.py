@@ -101,6 +101,7 @@ class Follower:
         self.ahead: Future[Read] | None = None  # the pages after self.iterator's
         self.done = False
         self.idle_polls = 0
+        self.had_records = False  # a page of this run had records: its iterator is past them
         self.throttles = 0
         self.delay = 0.0  # seconds from the end of this step to the next one
         self._pages, self._read_pool, self._target, self._pace = pages, read_pool, target, pace
@@ -122,6 +123,7 @@ class Follower:
         self.done = next_iterator is None
         self.throttles = self.throttles + 1 if read.throttled else 0
         self.idle_polls = 0 if records or read.throttled else self.idle_polls + 1
+        self.had_records = self.had_records or bool(records)
         self.delay = self._pace.delay(self.idle_polls, self.throttles, bool(records), read.backlog)
 
     def _next_read(self, iterator: str) -> Read:
