@@ -36,6 +36,7 @@ import os
 import re
 import signal
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -209,7 +210,17 @@ def main() -> None:
     )
     options = parser.parse_args()
     if options.toolkit_from is not None:
+        # `python -m` puts the working folder first on sys.path: from the repository's
+        # root, PYTHONPATH alone would still import this toolkit/, not the baseline's.
         os.environ["PYTHONPATH"] = str(options.toolkit_from.resolve())
+        os.chdir(options.toolkit_from)
+    where = subprocess.run(
+        [sys.executable, "-c", "import toolkit; print(toolkit.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(f"the children run {where.stdout.strip()}", file=sys.stderr)
     drains = []
     for shards in options.shards:
         drains.append(drain(shards, options.records))

@@ -33,16 +33,21 @@ def _record(key: str, sequence: int) -> dict[str, Any]:
 class SparseReader:
     """One open shard: ``empty_first`` empty pages, then its records, then empty pages."""
 
-    def __init__(self, records: list[dict[str, Any]], empty_first: int) -> None:
+    def __init__(
+        self, records: list[dict[str, Any]], empty_first: int, filters: bool = True
+    ) -> None:
         self.stored = records
         self.empty_first = empty_first
+        self.filters = filters  # DescribeStream's ShardFilter
         self.calls = 0
+        self.listings = 0
 
     def shards(self) -> list[Shard]:
+        self.listings += 1
         return [Shard("s000", None)]
 
     def children(self, shard_id: str) -> list[Shard] | None:
-        return []
+        return [] if self.filters else None
 
     def iterator(self, shard_id: str, after: str | None) -> str:
         return "0"
@@ -69,10 +74,14 @@ class Silent:
     def tick(self, stats: ReplayStats) -> None: ...
 
 
-def drain(reader: SparseReader, tmp_path: Path, pace: PollPace) -> Target:
+def drain(
+    reader: SparseReader, tmp_path: Path, pace: PollPace, describe_interval: float = 0.01
+) -> Target:
     state = RunState(tmp_path / "state.sqlite")
     target = Target()
-    settings = ReplaySettings(stop_when_drained=True, pace=pace, describe_interval=0.01)
+    settings = ReplaySettings(
+        stop_when_drained=True, pace=pace, describe_interval=describe_interval
+    )
     try:
         summary = Replayer(reader, target, state, settings, Silent(), threading.Event()).run()
     finally:
@@ -111,3 +120,17 @@ def test_read_to_its_end_needs_an_empty_poll_and_more_of_them_before_any_record(
         assert done == (empty >= max(polls, 1))
     else:
         assert done == (empty >= 1)
+
+
+def test_a_server_with_shard_filter_needs_no_confirming_listing(tmp_path: Path) -> None:
+    # Its ShardFilter is asked once, after the first listing: a stream whose shards
+    # are all open is then drained without listing thousands of shards once more.
+    reader = SparseReader([_record("k", 1)], empty_first=0)
+    drain(reader, tmp_path, PollPace(first=0.001, cap=0.002, active=0.0), describe_interval=60)
+    assert reader.listings == 1
+
+
+def test_without_shard_filter_a_listing_confirms_the_drained_stream(tmp_path: Path) -> None:
+    reader = SparseReader([_record("k", 1)], empty_first=0, filters=False)
+    drain(reader, tmp_path, PollPace(first=0.001, cap=0.002, active=0.0), describe_interval=60)
+    assert reader.listings == 2, "shards may appear unseen: listed again once it looked drained"

@@ -47,8 +47,8 @@ IDLE_POLLS_AT_ONCE = 8  # idle shards due together, polled one after another by 
 
 
 def idle_poll(follower: Follower) -> bool:
-    """Its last read came back empty: the next is likely one short GetRecords."""
-    return follower.idle_polls > 0 and follower.iterator is not None and follower.ahead is None
+    """Its last read was short or empty: the next is likely one short GetRecords."""
+    return follower.delay > 0 and follower.iterator is not None and follower.ahead is None
 
 
 def step_all(followers: list[Follower]) -> None:
