@@ -296,12 +296,13 @@ class Replayer:
             if len(self._tasks) >= self.settings.max_shards_at_once:
                 return  # the rest wait for a free thread, in the order they came due
             group = [self._followers[heapq.heappop(self._due)[2]]]
-            while len(group) < IDLE_POLLS_AT_ONCE and idle_poll(group[0]) and self._due:
+            idle = idle_poll(group[0])  # asked before the step runs and changes it
+            while idle and len(group) < IDLE_POLLS_AT_ONCE and self._due:
                 if self._due[0][0] > now or not idle_poll(self._followers[self._due[0][2]]):
                     break
                 group.append(self._followers[heapq.heappop(self._due)[2]])
             future = pool.submit(step_all, group)
-            if not idle_poll(group[0]):  # idle polls are collected by the next tick
+            if not idle:  # idle polls are collected by the next tick
                 future.add_done_callback(lambda _: self._wake.set())
             self._tasks.add(future)
             self._futures.update((f.shard, future) for f in group)
