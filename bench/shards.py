@@ -4,10 +4,12 @@ Run by hand (never part of the tests):
 
     .venv/bin/python bench/shards.py --shards 16 256 1024 4096 --records 100000
 
-and a baseline (the replay before issue 14) through the same server:
+and a baseline (e.g. main's toolkit) through the same server:
 
-    mkdir -p /tmp/base && git archive bb2d015 toolkit | tar -x -C /tmp/base
+    mkdir -p /tmp/base && git archive main toolkit | tar -x -C /tmp/base
     .venv/bin/python bench/shards.py --shards 16 1024 --skip-live --toolkit-from /tmp/base
+
+(the children then run from /tmp/base, and the bench prints which toolkit they import)
 
 Each measurement starts its own pair of DynamoDB Local servers on free ports and a
 stream server in front of the source (in this process: its CPU is not the
@@ -36,6 +38,7 @@ import os
 import re
 import signal
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -209,7 +212,17 @@ def main() -> None:
     )
     options = parser.parse_args()
     if options.toolkit_from is not None:
+        # `python -m` puts the working folder first on sys.path: from the repository's
+        # root, PYTHONPATH alone would still import this toolkit/, not the baseline's.
         os.environ["PYTHONPATH"] = str(options.toolkit_from.resolve())
+        os.chdir(options.toolkit_from)
+    where = subprocess.run(
+        [sys.executable, "-c", "import toolkit; print(toolkit.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(f"the children run {where.stdout.strip()}", file=sys.stderr)
     drains = []
     for shards in options.shards:
         drains.append(drain(shards, options.records))

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 ALGORITHM = "AWS4-HMAC-SHA256"
+SIGNED = "content-type;host;x-amz-date;x-amz-target"
+SIGNED_WITH_TOKEN = "content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
 
 
 class Secret(Protocol):
@@ -55,31 +57,42 @@ class Signer:
         self._region = region
         self._service = service
         self._key: tuple[str | None, str, bytes] = (None, "", b"")  # (secret key, day, signing key)
+        self._second: tuple[int, str, str] = (-1, "", "")  # (epoch second, stamp, scope)
 
     def headers(
         self, host: str, path: str, target: str, body: bytes, secret: Secret, now: float
     ) -> dict[str, str]:
         """The request's headers, Authorization included, for the time `now` (epoch s)."""
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-        day = stamp[:8]
-        scope = f"{day}/{self._region}/{self._service}/aws4_request"
+        stamp, scope = self._stamp(now)
+        token = secret.token
         headers = {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": stamp}
-        if secret.token:
-            headers["X-Amz-Security-Token"] = secret.token
+        if token:
+            headers["X-Amz-Security-Token"] = token
         headers["X-Amz-Target"] = target
         # The names above are already in sorted order once lower-cased.
-        names = ";".join(name.lower() for name in headers)
+        names = SIGNED_WITH_TOKEN if token else SIGNED
         lines = "".join(f"{name.lower()}:{' '.join(v.split())}\n" for name, v in headers.items())
-        canonical = "\n".join(("POST", path, "", lines, names, hashlib.sha256(body).hexdigest()))
-        to_sign = "\n".join(
-            (ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest())
-        )
-        signature = hmac.new(self._signing_key(secret.secret_key, day), to_sign.encode(), "sha256")
+        canonical = f"POST\n{path}\n\n{lines}\n{names}\n{hashlib.sha256(body).hexdigest()}"
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{digest}".encode()
+        # hmac.digest: OpenSSL's one-shot HMAC, without an HMAC object per request.
+        signature = hmac.digest(self._signing_key(secret.secret_key, stamp[:8]), to_sign, "sha256")
         headers["Authorization"] = (
             f"{ALGORITHM} Credential={secret.access_key}/{scope}, "
-            f"SignedHeaders={names}, Signature={signature.hexdigest()}"
+            f"SignedHeaders={names}, Signature={signature.hex()}"
         )
         return headers
+
+    def _stamp(self, now: float) -> tuple[str, str]:
+        """The X-Amz-Date and the credential scope of `now`, kept for its whole second."""
+        second = int(now)
+        cached = self._second
+        if cached[0] == second:
+            return cached[1], cached[2]
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
+        scope = f"{stamp[:8]}/{self._region}/{self._service}/aws4_request"
+        self._second = (second, stamp, scope)  # one tuple: readers never see half of it
+        return stamp, scope
 
     def _signing_key(self, secret_key: str | None, day: str) -> bytes:
         cached = self._key

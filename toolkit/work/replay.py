@@ -35,7 +35,7 @@ from toolkit.work.replay_drained import DrainWatch
 from toolkit.work.replay_follower import Follower, Reader
 from toolkit.work.replay_lag import LagWatch
 from toolkit.work.replay_turns import RoundsPlan, ThreadsPlan, Turns, Writer, turns_of
-from toolkit.work.shard_turn import Pages, Turned, TurnTools
+from toolkit.work.shard_turn import Pages, ShardTurn, Turned, TurnTools
 from toolkit.work.state import RunState
 
 __all__ = ["Reader", "ReplaySettings", "ReplayStats", "ReplayStatus", "Replayer", "RoundsPlan"]
@@ -73,7 +73,7 @@ class ReplaySettings:
     stop_when_drained: bool = False
     stop_when_lag_below: float | None = None  # seconds: end once the lag is below this
     settle_seconds: float = 0.0  # quiet this long before drained (records shown late)
-    idle_polls_to_drain: int = 3  # consecutive empty polls of every open shard
+    idle_polls_to_drain: int = 3  # empty polls in a row of a shard that showed no records yet
     pace: PollPace = field(default_factory=PollPace)
     describe_interval: float = 10.0  # how often the whole stream is listed
     max_shards_at_once: int = 8
@@ -255,12 +255,14 @@ class Replayer:
     def _schedule(self, turns: Turns) -> None:
         """One turn in flight per shard, for the shards whose next poll is due."""
         now = self.clock()
-        while self._due and self._due[0][0] <= now:
-            if len(self._running) >= turns.capacity:
-                return  # the rest wait for a free place, in the order they came due
-            _, _, shard_id = heapq.heappop(self._due)
+        due: list[tuple[ShardTurn, bool]] = []
+        while self._due and self._due[0][0] <= now and len(self._running) < turns.capacity:
+            _, _, shard_id = heapq.heappop(self._due)  # the rest wait, in the order they came
             self._running.add(shard_id)
-            turns.start(self._followers[shard_id].turn())
+            follower = self._followers[shard_id]
+            due.append((follower.turn(), follower.delay > 0))  # short or empty last time
+        if due:
+            turns.start(due)
 
     def _check_steps(self) -> None:
         if self._turns is None:
@@ -296,7 +298,7 @@ class Replayer:
 
     def _stepped(self, follower: Follower) -> None:
         shard_id = follower.shard
-        self._drain.polled(shard_id, follower.idle_polls)
+        self._drain.polled(shard_id, follower.idle_polls, follower.had_records)
         if not follower.done:
             self._due_at(self.clock() + follower.delay, shard_id)
             return

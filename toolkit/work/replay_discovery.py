@@ -3,9 +3,10 @@
 DescribeStream is slow next to the reads (100 shards a page, at most 10 calls a
 second), so it never runs on the coordinator or on a read thread. A finished
 shard's children are looked up at once with ShardFilter where the server has
-it; many lookups at once, or a server without it, take a full listing instead,
-whichever needs fewer calls. Full listings also come every ``interval`` seconds:
-they show shards that left the stream unread.
+it (asked once, after the first listing); many lookups at once, or a server
+without it, take a full listing instead, whichever needs fewer calls. Full
+listings also come every ``interval`` seconds: they show shards that left the
+stream unread.
 """
 
 from __future__ import annotations
@@ -113,9 +114,17 @@ class Discovery:
     def _listing(self) -> Listing:
         started = self._clock()
         shards = self._reader.shards()
+        if self.filters is None and shards:
+            self._probe(shards[0].shard_id)
         with self._lock:
             self._listing_due = min(self._listing_due, self._clock() + self._interval)
         return Listing(shards, started)
+
+    def _probe(self, shard_id: str) -> None:
+        """Whether the server has ShardFilter, asked once, of any shard: where it has, a
+        stream that looks drained needs no confirming listing (of thousands of shards,
+        seconds at 10 calls a second) even when no shard finished yet."""
+        self.filters = self._reader.children(shard_id) is not None
 
     def _children(self, parent: str) -> Found:
         children = None if self.filters is False else self._reader.children(parent)

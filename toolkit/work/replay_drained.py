@@ -1,7 +1,8 @@
 """When is the stream drained: every shard read to its end, or past the pin.
 
 Pure bookkeeping (no I/O), fed by the replay's coordinator. A shard is quiet once
-it came back empty several polls in a row; a finished shard still counts until its
+it is read to its current end (toolkit.logic.poll_backoff.read_to_its_end: one
+empty page after records, three before any); a finished shard still counts until its
 children are known, since its changes go on in them. Under --stop-when-drained
 the run also pins a moment: a shard that applied a change made after it (and so
 each of its children) counts as well, so that a load that runs on does not keep
@@ -11,6 +12,8 @@ the run going: every change made before the pin is on the target by then.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+
+from toolkit.logic.poll_backoff import read_to_its_end
 
 
 class DrainWatch:
@@ -47,8 +50,10 @@ class DrainWatch:
             self._unquiet.discard(shard)
             self._childless.discard(shard)
 
-    def polled(self, shard: str, empty_polls: int) -> None:
-        if empty_polls >= self._polls or shard in self._past_pin:
+    def polled(self, shard: str, empty_polls: int, had_records: bool) -> None:
+        """``shard`` came back empty ``empty_polls`` times in a row, after showing
+        records in this run or not."""
+        if read_to_its_end(empty_polls, had_records, self._polls) or shard in self._past_pin:
             self._unquiet.discard(shard)
         else:
             self._unquiet.add(shard)

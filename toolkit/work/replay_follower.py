@@ -27,6 +27,7 @@ class Follower:
         self.iterator: str | None = None
         self.done = False
         self.idle_polls = 0
+        self.had_records = False  # a page of this run had records: its iterator is past them
         self.throttles = 0
         self.delay = 0.0  # seconds from the end of this turn to the next one
         self._pace = pace
@@ -56,6 +57,7 @@ class Follower:
             if got or turned.throttled
             else self.idle_polls + 1
         )
+        self.had_records = self.had_records or got
         got = got and self.idle_polls == 0  # a stint's last turn, not any of them, had some
         self.delay = self._pace.delay(self.idle_polls, self.throttles, got, turned.backlog)
 

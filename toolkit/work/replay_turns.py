@@ -33,7 +33,7 @@ class Turns(Protocol):
     capacity: int  # turns in flight at most
     live_lag: bool  # turns report the records they hold while they run
 
-    def start(self, turn: ShardTurn) -> None: ...
+    def start(self, due: Sequence[tuple[ShardTurn, bool]]) -> None: ...  # (turn, idle poll)
     def ended(self) -> list[Turned]: ...  # the turns that ended since; raises a failure
 
 
@@ -57,6 +57,11 @@ class ThreadsPlan:
     batch_size: int  # the target's BatchWriteItem size: parts are whole batches
 
 
+# Idle shards due together, polled one after another by one thread: one hand-off
+# between threads for several short GetRecords, not one each.
+IDLE_POLLS_AT_ONCE = 8
+
+
 class ThreadTurns:
     """Turns on this process's threads, sharing one reader, one writer and its budgets."""
 
@@ -65,10 +70,10 @@ class ThreadTurns:
     def __init__(
         self, tools: TurnTools, writer: Writer, plan: ThreadsPlan, wake: Callable[[], None]
     ):
-        self.capacity = plan.shards_at_once
+        self.capacity = plan.shards_at_once * IDLE_POLLS_AT_ONCE
         self._writer, self._plan, self._wake = writer, plan, wake
         self._tools = replace(tools, write=self._write, ahead=self._read_ahead)
-        self._running: dict[str, Future[Turned]] = {}
+        self._running: dict[str, Future[list[Turned]]] = {}  # shard -> its group's turns
         self._ahead: dict[str, tuple[str, Future[Read]]] = {}  # shard -> (iterator, its read)
         self._lock = threading.Lock()
         width = plan.shards_at_once
@@ -78,22 +83,42 @@ class ThreadTurns:
         self._read_pool = ThreadPoolExecutor(width, "read")
         self._write_pool = ThreadPoolExecutor(plan.writes_at_once, "write")
 
-    def start(self, turn: ShardTurn) -> None:
-        with self._lock:
-            ahead = self._ahead.pop(turn.shard, None)
-        read = None
-        if ahead is not None and ahead[0] == turn.iterator:
-            read = _result_of(ahead[1])
-        future = self._turn_pool.submit(take_turn, self._tools, turn, read)
-        future.add_done_callback(lambda _: self._wake())
-        self._running[turn.shard] = future
+    def start(self, due: Sequence[tuple[ShardTurn, bool]]) -> None:
+        """Each turn on its own thread, but idle polls due together (a short or empty
+        read last time, no read ahead) go back to back on one, and do not wake the
+        coordinator: its next tick collects them."""
+        idle: list[ShardTurn] = []
+        for turn, quiet in due:
+            with self._lock:
+                ahead = self._ahead.pop(turn.shard, None)
+            if ahead is not None and ahead[0] == turn.iterator:
+                self._submit([turn], _result_of(ahead[1]))
+            elif quiet and turn.iterator is not None:
+                idle.append(turn)
+            else:
+                self._submit([turn], None)
+        for at in range(0, len(idle), IDLE_POLLS_AT_ONCE):
+            self._submit(idle[at : at + IDLE_POLLS_AT_ONCE], None, wake=False)
 
     def ended(self) -> list[Turned]:
-        done = [shard for shard, future in self._running.items() if future.done()]
-        futures = [self._running.pop(shard) for shard in done]
-        for future in futures:
+        done = {id(f): f for f in self._running.values() if f.done()}.values()
+        for future in done:
             future.result()  # a failed turn: raised before any other is taken
-        return [future.result() for future in futures]
+        ended = [turned for future in done for turned in future.result()]
+        for turned in ended:
+            del self._running[turned.shard]
+        return ended
+
+    def _submit(
+        self, turns: list[ShardTurn], read: Callable[[str], Read] | None, wake: bool = True
+    ) -> None:
+        future = self._turn_pool.submit(self._take, turns, read)
+        if wake:
+            future.add_done_callback(lambda _: self._wake())
+        self._running.update((turn.shard, future) for turn in turns)
+
+    def _take(self, turns: list[ShardTurn], read: Callable[[str], Read] | None) -> list[Turned]:
+        return [take_turn(self._tools, turn, read) for turn in turns]
 
     def close(self) -> None:
         """The pools are left last to first: a turn's reads and writes end before it."""
@@ -151,9 +176,9 @@ class RoundTurns:
         self._thread = threading.Thread(target=self._rounds, name="rounds", daemon=True)
         self._thread.start()
 
-    def start(self, turn: ShardTurn) -> None:
+    def start(self, due: Sequence[tuple[ShardTurn, bool]]) -> None:
         with self._lock:
-            self._due.append(turn)
+            self._due.extend(turn for turn, _ in due)
             self._lock.notify()
 
     def ended(self) -> list[Turned]:
