@@ -7,16 +7,14 @@ written, and reports the records in hand as they are read. ``RoundTurns`` gather
 the turns due meanwhile into one round: the turns are cut into one group per task
 slot and the engine runs the groups (on Spark: one task each), each as a stint
 (toolkit.work.shard_stint: its shards followed for a few seconds), so a round
-costs a few jobs however many shards are due; rounds begin at most every ``every`` seconds,
-so that idle shards polled at different moments share rounds instead of each
-costing jobs of their own. Its tasks cannot report until they end, so
-the coordinator counts a turn's records as in hand until the shard's next turn.
+costs a few jobs however many shards are due, and a quiet stream a job per slot
+every few seconds. Its tasks cannot report until they end, so the coordinator
+bounds their lag from what they applied (toolkit.work.replay).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -156,7 +154,6 @@ class RoundsPlan:
     turns_per_task: int  # the most shards one task follows in a round
     pace: PollPace  # how a task paces its shards' turns
     stint_seconds: float = 2.0  # how long a task follows its shards, at most
-    every: float = 0.0  # seconds from one round's start to the next one's, at least
 
 
 class RoundTurns:
@@ -171,7 +168,6 @@ class RoundTurns:
         self._done: list[Turned] = []
         self._failure: BaseException | None = None
         self._closing = False
-        self._next_at = 0.0  # when the next round may begin
         self._lock = threading.Condition()
         self._thread = threading.Thread(target=self._rounds, name="rounds", daemon=True)
         self._thread.start()
@@ -209,20 +205,14 @@ class RoundTurns:
             self._wake()
 
     def _next_round(self) -> list[ShardTurn] | None:
-        """The turns due, once a round's interval passed since the last one began."""
+        """The turns due since the last round began (None: the replay is ending)."""
         with self._lock:
-            while not self._ended_or_ready():
-                self._lock.wait(max(0.001, min(0.5, self._next_at - time.monotonic())))
+            while not self._due and not self._closing and not self._stop.is_set():
+                self._lock.wait(0.5)
             if self._closing or self._stop.is_set():
                 return None
             turns, self._due = self._due, []
-            self._next_at = time.monotonic() + self._plan.every
         return turns
-
-    def _ended_or_ready(self) -> bool:
-        if self._closing or self._stop.is_set():
-            return True
-        return bool(self._due) and time.monotonic() >= self._next_at
 
     def _took(self, _stint: Stint, turned: list[Turned]) -> None:
         with self._lock:
