@@ -226,5 +226,7 @@ def test_replay_on_spark_through_rolling_shards_ends_under_load_and_fails_loudly
         )
     assert failed.returncode == 2, failed.stdout + failed.stderr
     last = failed.stderr.strip().splitlines()[-1]
-    assert "changes may have been lost" in last and "start a new full migration" in last
+    assert "changes may have been lost" in last and "start a new full migration" in last, (
+        failed.stderr
+    )
     assert "Traceback" not in failed.stderr

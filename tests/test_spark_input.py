@@ -7,9 +7,11 @@ when it is not installed (ModuleNotFoundError), and the real CLI runs after that
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.helpers import REPO, error_line, run_cli
+from tests.helpers import REPO, error_line, pid_alive
 from tests.refusals import Case
 from tests.tables import load, scan_all, section, write_config
 from toolkit.engines.choose import check_master
@@ -174,11 +176,10 @@ def test_an_error_inside_a_spark_task_is_the_toolkit_s_one_line(
         renames=[{"from": "a", "to": "b"}],
     )
     state = tmp_path / "clash.sqlite"
-    result = run_cli(
-        *("migrate", "--config", str(config), "--state", str(state)),
-        *("--engine", "spark", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false"),
-        timeout=180,
-    )
+    mark = {"TOOLKIT_TEST_RUN": uuid.uuid4().hex}  # inherited by the JVM it starts
+    command = ("migrate", "--config", str(config), "--state", str(state), *SPARK)
+    result, alive = run_watching_jvms(command, mark)
+    assert not alive, "the Spark JVM outlived the toolkit's last line (its logs may follow it)"
     line = error_line(result)
     assert 'item {"id":{"S":"both"}} of table' in line and "holds both a and b" in line
     with closing(sqlite3.connect(state)) as db:
@@ -187,6 +188,48 @@ def test_an_error_inside_a_spark_task_is_the_toolkit_s_one_line(
     assert len(recorded) == 2 and not all(done for *_, done in recorded)
     assert all(done or items == 0 for _, items, done in recorded)
     assert not any("'both'" in key for key in scan_all(endpoints.target, table_name))
+
+
+SPARK = ("--engine", "spark", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false")
+
+
+def run_watching_jvms(
+    command: tuple[str, ...], mark: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], list[int]]:
+    """Run the CLI; also the JVMs (started by it) alive when its error line came."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "toolkit", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **mark},
+    ) as cli:
+        assert cli.stderr is not None and cli.stdout is not None
+        lines, alive = [], []
+        for line in cli.stderr:
+            if line.startswith("error: "):
+                alive = java_processes_with(mark)
+            lines.append(line)
+        out = cli.stdout.read()
+        code = cli.wait(180)
+    return subprocess.CompletedProcess(command, code, out, "".join(lines)), alive
+
+
+def java_processes_with(environment: dict[str, str]) -> list[int]:
+    """The live JVMs whose environment holds ``environment``."""
+    wanted = {f"{name}={value}".encode() for name, value in environment.items()}
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if (proc / "comm").read_text().strip() != "java":
+                continue
+            if wanted <= set((proc / "environ").read_bytes().split(b"\0")) and pid_alive(
+                int(proc.name)
+            ):
+                found.append(int(proc.name))
+        except (OSError, ValueError):
+            continue  # ended meanwhile, or not a process
+    return found
 
 
 def test_the_entry_names_the_spark_engine_unless_one_is_given() -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import signal
+import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -71,6 +72,7 @@ class SparkEngine:
 
     def close(self) -> None:
         self._context.stop()
+        _end_jvm(type(self._context))
 
     def run(
         self,
@@ -143,6 +145,27 @@ class _Task(Generic[U, R]):
         return run_task(self.work, self.share, unit)
 
 
+JVM_EXIT_SECONDS = 15.0
+
+
+def _end_jvm(spark: Any) -> None:
+    """End the JVM this process started (none under spark-submit), and wait for it:
+    it logs while it shuts down, and the toolkit's last line must come after that."""
+    gateway = spark._gateway
+    proc = getattr(gateway, "proc", None)
+    if proc is None:
+        return
+    spark._gateway = spark._jvm = None
+    gateway.shutdown()
+    proc.stdin.close()  # the JVM ends itself when its stdin closes
+    try:
+        proc.wait(JVM_EXIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        log.warning("The Spark JVM did not end within %.0f s; killing it", JVM_EXIT_SECONDS)
+        proc.kill()
+        proc.wait()
+
+
 def one_line(error: BaseException) -> str:
     """The first line that names an exception, out of Spark's (Java and Python) traces."""
     lines = [line.strip().lstrip(": ") for line in str(error).splitlines()]  # Py4J's ": "
@@ -180,7 +203,7 @@ def start_spark(master: str | None, settings: Sequence[tuple[str, str]]) -> Spar
             "spark.speculation", context.getConf().get("spark.speculation", ""), "Spark"
         )
     except UserError:
-        context.stop()
+        SparkEngine(context).close()
         raise
     log.info("Spark engine: master %s, %d task slots", context.master, context.defaultParallelism)
     return SparkEngine(context)
