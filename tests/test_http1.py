@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.tables import CREDENTIALS
-from toolkit.errors import ServiceBusy
+from toolkit.errors import ServiceBusy, ServiceError
+from toolkit.wire.dataplane import Answer as PlaneAnswer
 from toolkit.wire.dataplane import DataPlane
 from toolkit.wire.http1 import Answer, BadAnswer, Pools, read_answer, request_bytes
 
@@ -92,8 +93,12 @@ def test_a_damaged_answer_is_an_error(raw: bytes) -> None:
 class Scripted:
     """A socket server whose connections follow a script: how to end each answer."""
 
-    def __init__(self, after_answer: Callable[[int], str]) -> None:
-        self.after_answer = after_answer  # request number -> "keep", "close" or "silent"
+    def __init__(self, after_answer: Callable[[int], str], together: int = 0) -> None:
+        self.after_answer = after_answer  # request number -> "keep", "close", "silent", "refuse"
+        # Answers held until this many requests are in: only requests in flight together
+        # are answered (the others, after 5 s, not at all).
+        self._together = threading.Barrier(together) if together else None
+        self._count = threading.Lock()
         self.connections = 0
         self.requests = 0
         self.ended_by_client = threading.Semaphore(0)  # released at each end the client made
@@ -123,31 +128,46 @@ class Scripted:
                     head += line
                 length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
                 stream.read(length)
-                self.requests += 1
-                how = self.after_answer(self.requests)
-                if how == "silent":
+                with self._count:
+                    self.requests += 1
+                    number = self.requests
+                how = self.after_answer(number)
+                if how == "silent" or not self._all_in():
                     return
-                body = b'{"n":%d}' % self.requests
+                body = b'{"n":%d}' % number
+                status = b"200 OK"
+                if how == "refuse":
+                    status, body = b"400 Bad Request", REFUSED
                 close = b"Connection: close\r\n" if how == "close" else b""
                 conn.sendall(
-                    b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n%s" % (close, len(body), body)
+                    b"HTTP/1.1 %s\r\n%sContent-Length: %d\r\n\r\n%s"
+                    % (status, close, len(body), body)
                 )
                 if how != "keep":
                     return
+
+    def _all_in(self) -> bool:
+        try:
+            if self._together is not None:
+                self._together.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            return False
+        return True
 
     def close(self) -> None:
         self._server.close()
 
 
-Start = Callable[[Callable[[int], str]], Scripted]
+REFUSED = b'{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"no"}'
+Start = Callable[..., Scripted]
 
 
 @pytest.fixture
 def scripted() -> Iterator[Start]:
     servers: list[Scripted] = []
 
-    def start(after_answer: Callable[[int], str]) -> Scripted:
-        servers.append(Scripted(after_answer))
+    def start(after_answer: Callable[[int], str], together: int = 0) -> Scripted:
+        servers.append(Scripted(after_answer, together))
         return servers[-1]
 
     yield start
@@ -206,3 +226,38 @@ def test_closing_the_pools_closes_their_idle_connections(scripted: Start) -> Non
     assert server.ended_by_client.acquire(timeout=5), "the idle connection was left open"
     assert post(pools, server.url).body == b'{"n":2}'  # still usable: a new connection
     assert server.connections == 2
+
+
+def test_requests_sent_together_are_in_flight_before_any_answer_is_read(
+    scripted: Start,
+) -> None:
+    server = scripted(lambda n: "keep", together=4)  # answers none until all 4 are in
+    pools = Pools()
+    request = request_bytes("POST", "/", {"Host": "x"}, b"{}")
+    for round_ in range(2):
+        answers = pools.send_all(server.url, [request] * 4)
+        assert all(isinstance(a, Answer) and a.status == 200 for a in answers), answers
+        bodies = {a.body for a in answers if isinstance(a, Answer)}
+        assert bodies == {b'{"n":%d}' % n for n in range(4 * round_ + 1, 4 * round_ + 5)}
+    assert server.connections == 4  # each its own connection, kept for the next ones
+
+
+def test_a_request_that_fails_among_others_leaves_their_answers(scripted: Start) -> None:
+    server = scripted(lambda n: "silent" if n == 2 else "keep")
+    pools = Pools()
+    request = request_bytes("POST", "/", {"Host": "x"}, b"{}")
+    answers = pools.send_all(server.url, [request] * 3)
+    failed = [a for a in answers if isinstance(a, OSError)]
+    assert len(failed) == 1 and isinstance(failed[0], BadAnswer), answers
+    assert sum(isinstance(a, Answer) and a.status == 200 for a in answers) == 2
+    assert server.requests == 3  # the failed one is not sent again here
+
+
+def test_errors_of_requests_sent_together_are_each_request_s_own(scripted: Start) -> None:
+    server = scripted(lambda n: "refuse" if n == 1 else "keep", together=3)
+    plane = DataPlane(server.url, "us-east-1", CREDENTIALS, role="source")
+    outcomes = plane.call_all("GetRecords", [{"ShardIterator": str(i)} for i in range(3)])
+    refused = [o for o in outcomes if isinstance(o, ServiceError)]
+    assert len(refused) == 1 and refused[0].code == "ValidationException", outcomes
+    assert not refused[0].transient
+    assert sum(isinstance(o, PlaneAnswer) for o in outcomes) == 2

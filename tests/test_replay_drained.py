@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from toolkit.logic.poll_backoff import PollPace, read_to_its_end
 from toolkit.logic.shard_tree import Shard
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStats
+from toolkit.work.shard_turn import OneByOne
 from toolkit.work.state import RunState
 
 
@@ -30,7 +31,7 @@ def _record(key: str, sequence: int) -> dict[str, Any]:
     return {"eventName": "MODIFY", "dynamodb": data}
 
 
-class SparseReader:
+class SparseReader(OneByOne):
     """One open shard: ``empty_first`` empty pages, then its records, then empty pages."""
 
     def __init__(

@@ -25,7 +25,7 @@ from toolkit.logic.shard_tree import Shard
 from toolkit.wire.stream_reader import IteratorExpired
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStats
 from toolkit.work.replay_turns import InProcessTurns, RoundsPlan
-from toolkit.work.shard_turn import Pages, TurnTools
+from toolkit.work.shard_turn import OneByOne, Pages, TurnTools
 from toolkit.work.state import RunState
 
 
@@ -98,7 +98,7 @@ def _record(key: str, sequence: int, deleted: bool) -> dict[str, Any]:
     return {"eventName": "REMOVE" if deleted else "MODIFY", "dynamodb": data}
 
 
-class FakeReader:
+class FakeReader(OneByOne):
     def __init__(
         self, stream: GeneratedStream, state: RunState, seed: int, filters: bool = False
     ) -> None:

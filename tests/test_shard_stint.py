@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from toolkit.logic.poll_backoff import PollPace
 from toolkit.work.shard_stint import Stint, folded, take_stint
-from toolkit.work.shard_turn import Pages, ShardTurn, Turned, TurnTools
+from toolkit.work.shard_turn import OneByOne, Pages, ShardTurn, Turned, TurnTools
 
 turns = st.builds(
     Turned,
@@ -38,7 +38,7 @@ def test_turns_in_a_row_fold_into_their_sums_and_the_last_ones_place(row: list[T
         assert whole.oldest == with_records[0].oldest and whole.newest == with_records[-1].newest
 
 
-class TwoShards:
+class TwoShards(OneByOne):
     """Shard "open" answers one new record per read; shard "closing" one, and its end."""
 
     def __init__(self) -> None:

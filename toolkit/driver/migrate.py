@@ -35,7 +35,7 @@ from toolkit.wire.stream_reader import StreamReader
 from toolkit.wire.stream_setup import StreamPlan, enable_stream, plan_stream
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
-from toolkit.work.replay_turns import RoundsPlan
+from toolkit.work.replay_turns import IDLE_POLLS_AT_ONCE, RoundsPlan
 from toolkit.work.replay_work import ShardTurnsFromConfig
 from toolkit.work.segment_copy import CopyTools
 from toolkit.work.snapshot import (
@@ -308,8 +308,11 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
     assert arn is not None  # recorded by _enable
     reader = StreamReader(
         run.source.streams(),
+        # A connection for each read of the idle polls in flight together.
         run.source.data_plane(
-            settings.max_shards_at_once, streams=True, patience=run.options.retry.give_up_after
+            settings.max_shards_at_once * IDLE_POLLS_AT_ONCE,
+            streams=True,
+            patience=run.options.retry.give_up_after,
         ),
         arn,
         run.source.where,

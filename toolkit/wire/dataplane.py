@@ -10,15 +10,16 @@ request; nothing here looks inside them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import orjson
 
-from toolkit.errors import ServiceBusy, ServiceError
+from toolkit.errors import ServiceBusy, ServiceError, ToolkitError
 from toolkit.logic.error_text import read_error
+from toolkit.wire import http1
 from toolkit.wire.http1 import Pools, TlsFailed, host_of, request_bytes
 from toolkit.wire.reachability import Reachability
 from toolkit.wire.service_errors import connection_failed, from_answer, tls_failed
@@ -89,25 +90,41 @@ class DataPlane:
         self._on_failure = on_failure  # (operation, error code) of each failed request
 
     def call(self, operation: str, request: dict[str, Any], api: str = DYNAMODB_API) -> Answer:
-        body = orjson.dumps(request)
+        outcome = self.call_all(operation, [request], api)[0]
+        if isinstance(outcome, Answer):
+            return outcome
+        raise outcome
+
+    def call_all(
+        self, operation: str, requests: Sequence[dict[str, Any]], api: str = DYNAMODB_API
+    ) -> list[Answer | ToolkitError]:
+        """Several requests of one operation, in flight together: each one's answer, or
+        its error (not raised, so that one failure leaves the others' answers usable)."""
         url = self._nodes.pick()
         # Signed for the node it goes to: the Host header is part of the signature.
         secret = self._credentials.get_frozen_credentials()
-        headers = self._signer.headers(
-            host_of(url), self._signed_path, f"{api}.{operation}", body, secret, time.time()
-        )
-        try:
-            answer = self._pools.send(url, request_bytes("POST", self._path, headers, body))
-        except TlsFailed as error:
-            raise tls_failed(error, operation, self._role + url) from None
-        except OSError as error:
+        host, target, now = host_of(url), f"{api}.{operation}", time.time()
+        sent = []
+        for request in requests:
+            body = orjson.dumps(request)
+            headers = self._signer.headers(host, self._signed_path, target, body, secret, now)
+            sent.append(request_bytes("POST", self._path, headers, body))
+        answers = self._pools.send_all(url, sent)
+        return [self._outcome(answer, operation, url) for answer in answers]
+
+    def _outcome(
+        self, answer: http1.Answer | OSError, operation: str, url: str
+    ) -> Answer | ToolkitError:
+        if isinstance(answer, TlsFailed):
+            return tls_failed(answer, operation, self._role + url)
+        if isinstance(answer, OSError):
             self._nodes.failed(url)
-            self._reachability.failed(self._role + url, error)
-            raise self._failed(connection_failed(error, operation, self._role + url)) from None
+            self._reachability.failed(self._role + url, answer)
+            return self._failed(connection_failed(answer, operation, self._role + url))
         self._reachability.answered()
         if answer.status == 200:
             return Answer(orjson.loads(answer.body), len(answer.body))
-        raise self._failed(self._error(answer.status, answer.body, operation, url))
+        return self._failed(self._error(answer.status, answer.body, operation, url))
 
     def close(self) -> None:
         self._pools.close()

@@ -6,6 +6,10 @@ Content-Length or chunked encoding, keep-alive. urllib3 and http.client cost
 about 30 us per item in 25-item batches (header objects, email parsing, retry
 and timeout objects); this costs a few. Failures raise OSError (TlsFailed when
 a TLS handshake fails); the data plane translates them in one place.
+
+Several requests can be in flight together, each on its own connection: a quiet
+stream's polls then wait for the server about once, not once each, which is most
+of what an empty GetRecords costs the client (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import socket
 import ssl
 import threading
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -132,15 +137,32 @@ class Connection:
         self._timeout = timeout
         self._socket: socket.socket | None = None
         self._stream: io.BufferedReader | None = None
+        self._reused = self._delivered = False  # of the request last sent
 
     def exchange(self, request: bytes) -> Answer:
-        reused = self._socket is not None
+        self.send(request)
+        return self.receive()
+
+    def send(self, request: bytes) -> None:
+        """Send a request; its answer is read by ``receive``, so that several
+        connections can wait for their answers at once."""
+        self._reused = self._socket is not None
         if self._socket is None:
             self._open()
-        assert self._socket is not None and self._stream is not None
+        assert self._socket is not None
         try:
             self._socket.sendall(request)
-            answered = bool(self._stream.peek(1))
+            self._delivered = True
+        except (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+            self._delivered = False
+        except OSError:
+            self.close()
+            raise
+
+    def receive(self) -> Answer:
+        assert self._stream is not None
+        try:
+            answered = self._delivered and bool(self._stream.peek(1))
         except (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
             answered = False
         except OSError:
@@ -148,7 +170,7 @@ class Connection:
             raise
         if not answered:
             self.close()
-            if reused:  # closed while idle: the request never reached the server
+            if self._reused:  # closed while idle: the request never reached the server
                 raise Stale("the server closed the kept-alive connection")
             raise BadAnswer("the server closed the connection without answering")
         try:
@@ -202,12 +224,37 @@ class Pools:
 
     def send(self, url: str, request: bytes) -> Answer:
         """Send one request to the node at `url` and read its answer; OSError if it fails."""
-        connection = self._take(url)
+        answer = self.send_all(url, [request])[0]
+        if isinstance(answer, OSError):
+            raise answer
+        return answer
+
+    def send_all(self, url: str, requests: Sequence[bytes]) -> list[Answer | OSError]:
+        """Each request on a connection of its own, all sent before any answer is read,
+        so that their waits for the server overlap: each one's answer, or its OSError."""
+        sent: list[tuple[Connection, bytes, OSError | None]] = []
+        for request in requests:
+            connection = self._take(url)
+            try:
+                connection.send(request)
+                sent.append((connection, request, None))
+            except OSError as error:
+                sent.append((connection, request, error))
+        return [self._answer(url, *each) for each in sent]
+
+    def _answer(
+        self, url: str, connection: Connection, request: bytes, failed: OSError | None
+    ) -> Answer | OSError:
+        if failed is not None:
+            return failed
         try:
-            answer = connection.exchange(request)
-        except Stale:  # sent again once, on a new connection, as every HTTP client does
-            connection = self._new(url)
-            answer = connection.exchange(request)
+            try:
+                answer = connection.receive()
+            except Stale:  # sent again once, on a new connection, as every HTTP client does
+                connection = self._new(url)
+                answer = connection.exchange(request)
+        except OSError as error:
+            return error
         self._give(url, connection)
         return answer
 

@@ -9,12 +9,12 @@ follower, which slows that shard down: they never fail the run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from toolkit.errors import ChangesLost, ServiceBusy, ServiceError
+from toolkit.errors import ChangesLost, ServiceBusy, ServiceError, ToolkitError
 from toolkit.logic.shard_tree import Shard
-from toolkit.wire.dataplane import STREAMS_API, DataPlane
+from toolkit.wire.dataplane import STREAMS_API, Answer, DataPlane
 from toolkit.wire.pacing import Pacer
 from toolkit.wire.retry import RetryPolicy, call_with_retries
 from toolkit.wire.service_errors import translated
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 RECORDS_PER_CALL = 1000
 SHARDS_PER_PAGE = 100
 DESCRIBES_PER_SECOND = 10.0
+Page = tuple[list[dict[str, Any]], str | None]  # records, and the next iterator
 SLOW_DOWN = frozenset({"LimitExceededException", "ProvisionedThroughputExceededException"})
 # What a server that does not know DescribeStream's ShardFilter answers to it.
 NO_SHARD_FILTER = frozenset(
@@ -146,13 +147,29 @@ class StreamReader:
         body = self._call("GetShardIterator", request, shard_id)
         return str(body["ShardIterator"])
 
-    def records(self, iterator: str) -> tuple[list[dict[str, Any]], str | None]:
+    def records(self, iterator: str) -> Page:
         """A page of records and the next iterator (None once a closed shard is read).
 
         Raises ShardThrottled when the service asks to slow down (not retried here:
         the follower waits, and other shards go on meanwhile)."""
-        request = {"ShardIterator": iterator, "Limit": RECORDS_PER_CALL}
-        body = self._call("GetRecords", request, "", _refuse_slow_down)
+        page = self.records_all([iterator])[0]
+        if isinstance(page, Exception):
+            raise page
+        return page
+
+    def records_all(self, iterators: Sequence[str]) -> list[Page | Exception]:
+        """A page of each iterator's shard, the requests in flight together (quiet
+        shards polled at once wait for their answers once, not once each). A failure
+        is retried on its own, and if it stays one, is that shard's result."""
+        requests = [{"ShardIterator": i, "Limit": RECORDS_PER_CALL} for i in iterators]
+        firsts = self._plane.call_all("GetRecords", requests, STREAMS_API)
+        return [self._page(request, first) for request, first in zip(requests, firsts, strict=True)]
+
+    def _page(self, request: dict[str, Any], first: Answer | ToolkitError) -> Page | Exception:
+        try:
+            body = self._call("GetRecords", request, "", _refuse_slow_down, first)
+        except (ToolkitError, IteratorExpired, ShardThrottled) as error:
+            return error
         return body.get("Records", []), body.get("NextShardIterator")
 
     def _call(
@@ -161,10 +178,17 @@ class StreamReader:
         request: dict[str, Any],
         shard_id: str,
         check: Callable[[ServiceBusy], None] | None = None,
+        first: Answer | ToolkitError | None = None,
     ) -> dict[str, Any]:
+        """``first``: the first attempt's outcome, when it was sent already."""
+        sent = [] if first is None else [first]
+
         def once() -> dict[str, Any]:
             try:
-                return self._plane.call(operation, request, STREAMS_API).body
+                answer = sent.pop() if sent else self._plane.call(operation, request, STREAMS_API)
+                if isinstance(answer, ToolkitError):
+                    raise answer
+                return answer.body
             except ServiceBusy as busy:
                 if check is not None:
                     check(busy)

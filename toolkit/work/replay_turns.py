@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Protocol
 
 from toolkit.engines.base import Engine, Work
@@ -55,8 +56,9 @@ class ThreadsPlan:
     batch_size: int  # the target's BatchWriteItem size: parts are whole batches
 
 
-# Idle shards due together, polled one after another by one thread: one hand-off
-# between threads for several short GetRecords, not one each.
+# Idle shards due together, polled by one thread with their GetRecords in flight
+# together: one hand-off between threads and about one wait for the server for
+# several short reads, not one each.
 IDLE_POLLS_AT_ONCE = 8
 
 
@@ -83,20 +85,21 @@ class ThreadTurns:
 
     def start(self, due: Sequence[tuple[ShardTurn, bool]]) -> None:
         """Each turn on its own thread, but idle polls due together (a short or empty
-        read last time, no read ahead) go back to back on one, and do not wake the
-        coordinator: its next tick collects them."""
+        read last time, no read ahead) share one, their reads in flight together, and
+        do not wake the coordinator: its next tick collects them."""
         idle: list[ShardTurn] = []
         for turn, quiet in due:
             with self._lock:
                 ahead = self._ahead.pop(turn.shard, None)
             if ahead is not None and ahead[0] == turn.iterator:
-                self._submit([turn], _result_of(ahead[1]))
+                self._submit([turn], partial(self._take, turn, _result_of(ahead[1])))
             elif quiet and turn.iterator is not None:
                 idle.append(turn)
             else:
-                self._submit([turn], None)
+                self._submit([turn], partial(self._take, turn, None))
         for at in range(0, len(idle), IDLE_POLLS_AT_ONCE):
-            self._submit(idle[at : at + IDLE_POLLS_AT_ONCE], None, wake=False)
+            polls = idle[at : at + IDLE_POLLS_AT_ONCE]
+            self._submit(polls, partial(self._polls, polls), wake=False)
 
     def ended(self) -> list[Turned]:
         done = {id(f): f for f in self._running.values() if f.done()}.values()
@@ -108,15 +111,20 @@ class ThreadTurns:
         return ended
 
     def _submit(
-        self, turns: list[ShardTurn], read: Callable[[str], Read] | None, wake: bool = True
+        self, turns: list[ShardTurn], take: Callable[[], list[Turned]], wake: bool = True
     ) -> None:
-        future = self._turn_pool.submit(self._take, turns, read)
+        future = self._turn_pool.submit(take)
         if wake:
             future.add_done_callback(lambda _: self._wake())
         self._running.update((turn.shard, future) for turn in turns)
 
-    def _take(self, turns: list[ShardTurn], read: Callable[[str], Read] | None) -> list[Turned]:
-        return [take_turn(self._tools, turn, read) for turn in turns]
+    def _take(self, turn: ShardTurn, read: Callable[[str], Read] | None) -> list[Turned]:
+        return [take_turn(self._tools, turn, read)]
+
+    def _polls(self, turns: list[ShardTurn]) -> list[Turned]:
+        """Idle polls: their first reads in flight together, then a turn each."""
+        reads = self._tools.pages.read_all([turn.iterator or "" for turn in turns])
+        return [take_turn(self._tools, t, _given(r)) for t, r in zip(turns, reads, strict=True)]
 
     def close(self) -> None:
         """The pools are left last to first: a turn's reads and writes end before it."""
@@ -144,6 +152,15 @@ class ThreadTurns:
 
 def _result_of(future: Future[Read]) -> Callable[[str], Read]:
     return lambda _iterator: future.result()
+
+
+def _given(read: Read | Exception) -> Callable[[str], Read]:
+    def given(_iterator: str) -> Read:
+        if isinstance(read, Exception):
+            raise read
+        return read
+
+    return given
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,29 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from toolkit.logic.stream_records import change_of, count_by_type, last_change_per_key
-from toolkit.wire.stream_reader import RECORDS_PER_CALL, IteratorExpired, ShardThrottled
+from toolkit.wire.stream_reader import RECORDS_PER_CALL, IteratorExpired, Page, ShardThrottled
 
 
 class ShardRecords(Protocol):
     def iterator(self, shard_id: str, after: str | None) -> str: ...
-    def records(self, iterator: str) -> tuple[list[dict[str, Any]], str | None]: ...
+    def records(self, iterator: str) -> Page: ...
+    def records_all(self, iterators: Sequence[str]) -> list[Page | Exception]: ...
+
+
+class OneByOne:
+    """``records_all`` for a reader that reads one page at a time (stand-ins)."""
+
+    def records(self, iterator: str) -> Page:
+        raise NotImplementedError
+
+    def records_all(self, iterators: Sequence[str]) -> list[Page | Exception]:
+        pages: list[Page | Exception] = []
+        for iterator in iterators:
+            try:
+                pages.append(self.records(iterator))
+            except Exception as error:  # that shard's result, as StreamReader gives it
+                pages.append(error)
+        return pages
 
 
 class Read(NamedTuple):
@@ -38,12 +55,24 @@ class Pages:
     stopping: Callable[[], bool] = lambda: False
 
     def read(self, iterator: str) -> Read:
+        read = self.read_all([iterator])[0]
+        if isinstance(read, Exception):
+            raise read
+        return read
+
+    def read_all(self, iterators: Sequence[str]) -> list[Read | Exception]:
+        """Each iterator's read (its first pages in flight together), or its error."""
+        firsts = self.reader.records_all(iterators)
+        return [self._on(i, first) for i, first in zip(iterators, firsts, strict=True)]
+
+    def _on(self, iterator: str, first: Page | Exception) -> Read | Exception:
         """One apply (write, then checkpoint) per several pages spends the wait for its
         slowest write once for many records; a short page ends the read at once."""
-        try:
-            records, next_iterator = self.reader.records(iterator)
-        except ShardThrottled:
+        if isinstance(first, ShardThrottled):
             return Read([], iterator, backlog=False, throttled=True)
+        if isinstance(first, Exception):
+            return first
+        records, next_iterator = first
         last_page = len(records)
         while (
             next_iterator is not None
@@ -55,6 +84,8 @@ class Pages:
                 more, after = self.reader.records(next_iterator)
             except ShardThrottled:
                 return Read(records, next_iterator, backlog=True, throttled=True)
+            except Exception as error:  # this shard's: the others' reads stand
+                return error
             records, next_iterator, last_page = records + more, after, len(more)
         return Read(records, next_iterator, backlog=last_page == RECORDS_PER_CALL)
 

@@ -1,0 +1,80 @@
+"""Several shards' GetRecords in flight together: each shard's outcome is its own.
+
+The data plane here is a stand-in that answers from a script, so that one call can
+hold a page, throttling, an expired iterator and a dropped connection at once; the
+real HTTP path of ``call_all`` is tested in tests/test_http1.py, and the replay
+through the stream server runs the whole of it end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import pytest
+
+from toolkit.errors import ChangesLost, ServiceBusy, ServiceError, ToolkitError
+from toolkit.wire.dataplane import Answer, DataPlane
+from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.stream_reader import IteratorExpired, ShardThrottled, StreamReader
+
+
+def page(*sequences: str) -> Answer:
+    records = [{"dynamodb": {"SequenceNumber": s}} for s in sequences]
+    return Answer({"Records": records, "NextShardIterator": "next"}, 10)
+
+
+class ScriptedPlane:
+    """First attempts answered by ``together``; each later attempt by ``again``."""
+
+    def __init__(self, together: dict[str, Answer | ToolkitError], again: Answer) -> None:
+        self.together, self.again = together, again
+        self.sent_again: list[str] = []
+
+    def call_all(
+        self, operation: str, requests: Sequence[dict[str, Any]], api: str = ""
+    ) -> list[Answer | ToolkitError]:
+        assert operation == "GetRecords"
+        return [self.together[r["ShardIterator"]] for r in requests]
+
+    def call(self, operation: str, request: dict[str, Any], api: str = "") -> Answer:
+        self.sent_again.append(request["ShardIterator"])
+        return self.again
+
+
+def reader(plane: ScriptedPlane) -> StreamReader:
+    policy = RetryPolicy(sleep=lambda _: None)
+    return StreamReader(cast(Any, None), cast(DataPlane, plane), "arn:s", "source", policy)
+
+
+def test_each_shard_read_together_gets_its_own_outcome() -> None:
+    plane = ScriptedPlane(
+        {
+            "a": page("1", "2"),
+            "b": ServiceBusy("slow down", code="LimitExceededException"),
+            "c": ServiceError("too old", code="ExpiredIteratorException"),
+            "d": ServiceBusy("reset", code="ConnectionError"),
+        },
+        again=page("7"),
+    )
+    a, b, c, d = reader(plane).records_all(["a", "b", "c", "d"])
+    assert a == (
+        [{"dynamodb": {"SequenceNumber": "1"}}, {"dynamodb": {"SequenceNumber": "2"}}],
+        "next",
+    )
+    assert isinstance(b, ShardThrottled)  # the follower slows that shard: not retried here
+    assert isinstance(c, IteratorExpired)
+    assert d == ([{"dynamodb": {"SequenceNumber": "7"}}], "next")  # retried on its own
+    assert plane.sent_again == ["d"]
+
+
+def test_a_trimmed_shard_among_others_is_the_loud_failure_of_that_shard_alone() -> None:
+    plane = ScriptedPlane(
+        {"a": ServiceError("gone", code="TrimmedDataAccessException"), "b": page("3")},
+        again=page(),
+    )
+    trimmed, fine = reader(plane).records_all(["a", "b"])
+    assert isinstance(trimmed, ChangesLost) and "trimmed before replay" in str(trimmed)
+    assert fine == ([{"dynamodb": {"SequenceNumber": "3"}}], "next")
+    with pytest.raises(ChangesLost):  # one shard's read raises what records_all gives back
+        reader(plane).records("a")
