@@ -308,9 +308,10 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
     assert arn is not None  # recorded by _enable
     reader = StreamReader(
         run.source.streams(),
-        # A connection for each read of the idle polls in flight together.
+        # Connections kept for every read that can be in flight: a group of idle polls
+        # on each shard thread, and a read ahead each (fewer: they are opened again).
         run.source.data_plane(
-            settings.max_shards_at_once * IDLE_POLLS_AT_ONCE,
+            settings.max_shards_at_once * (IDLE_POLLS_AT_ONCE + 1),
             streams=True,
             patience=run.options.retry.give_up_after,
         ),

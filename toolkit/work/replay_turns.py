@@ -15,6 +15,7 @@ bounds their lag from what they applied (toolkit.work.replay).
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -73,7 +74,8 @@ class ThreadTurns:
         self.capacity = plan.shards_at_once * IDLE_POLLS_AT_ONCE
         self._writer, self._plan, self._wake = writer, plan, wake
         self._tools = replace(tools, write=self._write, ahead=self._read_ahead)
-        self._running: dict[str, Future[list[Turned]]] = {}  # shard -> its group's turns
+        # Each task's future once it ended: a tick takes what ended, not all that runs.
+        self._ended: deque[Future[list[Turned]]] = deque()
         self._ahead: dict[str, tuple[str, Future[Read]]] = {}  # shard -> (iterator, its read)
         self._lock = threading.Lock()
         width = plan.shards_at_once
@@ -92,31 +94,28 @@ class ThreadTurns:
             with self._lock:
                 ahead = self._ahead.pop(turn.shard, None)
             if ahead is not None and ahead[0] == turn.iterator:
-                self._submit([turn], partial(self._take, turn, _result_of(ahead[1])))
+                self._submit(partial(self._take, turn, _result_of(ahead[1])))
             elif quiet and turn.iterator is not None:
                 idle.append(turn)
             else:
-                self._submit([turn], partial(self._take, turn, None))
+                self._submit(partial(self._take, turn, None))
         for at in range(0, len(idle), IDLE_POLLS_AT_ONCE):
             polls = idle[at : at + IDLE_POLLS_AT_ONCE]
-            self._submit(polls, partial(self._polls, polls), wake=False)
+            self._submit(partial(self._polls, polls), wake=False)
 
     def ended(self) -> list[Turned]:
-        done = {id(f): f for f in self._running.values() if f.done()}.values()
+        done = [self._ended.popleft() for _ in range(len(self._ended))]
         for future in done:
             future.result()  # a failed turn: raised before any other is taken
-        ended = [turned for future in done for turned in future.result()]
-        for turned in ended:
-            del self._running[turned.shard]
-        return ended
+        return [turned for future in done for turned in future.result()]
 
-    def _submit(
-        self, turns: list[ShardTurn], take: Callable[[], list[Turned]], wake: bool = True
-    ) -> None:
+    def _submit(self, take: Callable[[], list[Turned]], wake: bool = True) -> None:
         future = self._turn_pool.submit(take)
-        if wake:
-            future.add_done_callback(lambda _: self._wake())
-        self._running.update((turn.shard, future) for turn in turns)
+        future.add_done_callback(self._ended.append if not wake else self._ended_and_wake)
+
+    def _ended_and_wake(self, future: Future[list[Turned]]) -> None:
+        self._ended.append(future)
+        self._wake()
 
     def _take(self, turn: ShardTurn, read: Callable[[str], Read] | None) -> list[Turned]:
         return [take_turn(self._tools, turn, read)]
