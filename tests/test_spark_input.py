@@ -8,6 +8,7 @@ when it is not installed (ModuleNotFoundError), and the real CLI runs after that
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -230,6 +231,33 @@ def java_processes_with(environment: dict[str, str]) -> list[int]:
         except (OSError, ValueError):
             continue  # ended meanwhile, or not a process
     return found
+
+
+def test_the_spark_jvm_dying_mid_replay_is_one_line(case: Case, tmp_path: Path) -> None:
+    """The driver's JVM killed (an operator's kill, the OOM killer): the run's own error
+    is its one line, not a trace from stopping a context that is gone."""
+    case.source_table()
+    mark = {"TOOLKIT_TEST_RUN": uuid.uuid4().hex}
+    command = ("migrate", "--config", str(case.config()), "--state", str(tmp_path / "s"), *SPARK)
+    with subprocess.Popen(
+        [sys.executable, "-m", "toolkit", *command],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **mark},
+    ) as cli:
+        assert cli.stderr is not None
+        lines = []
+        for line in cli.stderr:
+            lines.append(line)
+            if "Replaying the stream's shards on the spark engine" in line:
+                for pid in java_processes_with(mark):
+                    os.kill(pid, signal.SIGKILL)
+        code = cli.wait(120)
+    result = subprocess.CompletedProcess(command, code, "", "".join(lines))
+    assert any("Replaying the stream's shards" in line for line in lines), result.stderr
+    line = error_line(result)
+    assert "JVM stopped answering" in line and "run the same command again" in line, line
 
 
 def test_the_entry_names_the_spark_engine_unless_one_is_given() -> None:

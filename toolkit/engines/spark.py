@@ -18,6 +18,7 @@ a lost executor's task is retried by Spark and copies only its own unit again.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import signal
 import subprocess
@@ -25,6 +26,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -71,7 +73,12 @@ class SparkEngine:
         return int(self._context.defaultParallelism)
 
     def close(self) -> None:
-        self._context.stop()
+        from py4j.protocol import Py4JError
+
+        try:
+            self._context.stop()
+        except (Py4JError, OSError) as error:  # the JVM is gone: the run's own error stands
+            log.warning("The Spark driver's JVM was gone before the end: %s", one_line(error))
         _end_jvm(type(self._context))
 
     def run(
@@ -93,16 +100,16 @@ class SparkEngine:
     ) -> _Done[R] | _Failed | None:
         if stop.is_set():
             return None
-        self._context.setJobGroup(group, f"toolkit: {unit}", interruptOnCancel=True)
         task = _Task(work, share)
         try:
+            self._context.setJobGroup(group, f"toolkit: {unit}", interruptOnCancel=True)
             outcome: _Done[R] | _Failed = (
                 self._context.parallelize([unit], 1).map(task).collect()[0]
             )
         except Exception as error:
             if stop.is_set():
                 return None  # cancelled on the way out: the unit is simply not done
-            raise TerminalError(f"a Spark task failed: {one_line(error)}") from None
+            raise _spark_failed(error) from None
         return outcome
 
     def _wait(
@@ -126,12 +133,19 @@ class SparkEngine:
                         raise error(outcome.message)
                 if stop.is_set() and not cancelled:
                     log.info("Stopping: cancelling the Spark tasks that run; they are not recorded")
-                    self._context.cancelJobGroup(group)
+                    self._cancel(group)
                     cancelled = True
         except BaseException:
             stop.set()
-            self._context.cancelJobGroup(group)
+            self._cancel(group)
             raise
+
+    def _cancel(self, group: str) -> None:
+        """Cancel the group's jobs, if the JVM still answers (else they are gone too)."""
+        from py4j.protocol import Py4JError
+
+        with suppress(Py4JError, OSError):
+            self._context.cancelJobGroup(group)
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,34 @@ def _end_jvm(spark: Any) -> None:
         proc.wait()
 
 
+def _spark_failed(error: Exception) -> TerminalError:
+    """A job that failed: its task's error, or the driver's JVM gone."""
+    from py4j.protocol import Py4JNetworkError
+
+    if isinstance(error, (Py4JNetworkError, OSError)):
+        return TerminalError(
+            f"the Spark driver's JVM stopped answering ({one_line(error)}); it may have been "
+            "killed or run out of memory: run the same command again, it resumes from its state"
+        )
+    return TerminalError(f"a Spark task failed: {one_line(error)}")
+
+
+def _quiet_py4j(record: logging.LogRecord) -> bool:
+    """Py4J logs its lost connections, with their traces, on the root logger; the
+    toolkit reports the failure itself, in one line."""
+    return f"{os.sep}py4j{os.sep}" not in record.pathname
+
+
+def _quiet_accumulators(context: Any) -> None:
+    """PySpark's accumulator server (socketserver) prints a trace to stderr when the
+    JVM's connection to it drops; the toolkit reports that failure itself."""
+    server = getattr(context, "_accumulatorServer", None)
+    if server is not None:
+        server.handle_error = lambda _request, _address: log.debug(
+            "Spark's accumulator connection ended", exc_info=True
+        )
+
+
 def one_line(error: BaseException) -> str:
     """The first line that names an exception, out of Spark's (Java and Python) traces."""
     lines = [line.strip().lstrip(": ") for line in str(error).splitlines()]  # Py4J's ": "
@@ -188,6 +230,7 @@ def start_spark(master: str | None, settings: Sequence[tuple[str, str]]) -> Spar
         conf.set(key, value)
     if master:  # else spark-submit's, which is local[*] unless it was given one
         conf.setMaster(master)
+    logging.getLogger().addFilter(_quiet_py4j)
     handler = signal.getsignal(signal.SIGINT)
     try:
         context = SparkContext.getOrCreate(conf)
@@ -198,6 +241,7 @@ def start_spark(master: str | None, settings: Sequence[tuple[str, str]]) -> Spar
         # PySpark takes SIGINT over; the toolkit's graceful stop must keep it.
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, handler)
+    _quiet_accumulators(context)
     try:  # spark-submit's --conf, or the cluster's defaults, are seen only now
         refuse_speculation(
             "spark.speculation", context.getConf().get("spark.speculation", ""), "Spark"
