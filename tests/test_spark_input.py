@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -194,10 +195,11 @@ def test_an_error_inside_a_spark_task_is_the_toolkit_s_one_line(
 SPARK = ("--engine", "spark", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false")
 
 
-def run_watching_jvms(
-    command: tuple[str, ...], mark: dict[str, str]
-) -> tuple[subprocess.CompletedProcess[str], list[int]]:
-    """Run the CLI; also the JVMs (started by it) alive when its error line came."""
+def run_marked(
+    command: tuple[str, ...], mark: dict[str, str], on_line: Callable[[str], None]
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with ``mark`` in its environment (its JVM inherits it), calling
+    ``on_line`` for each line of its stderr as it comes."""
     with subprocess.Popen(
         [sys.executable, "-m", "toolkit", *command],
         stdout=subprocess.PIPE,
@@ -206,14 +208,26 @@ def run_watching_jvms(
         env={**os.environ, **mark},
     ) as cli:
         assert cli.stderr is not None and cli.stdout is not None
-        lines, alive = [], []
+        lines = []
         for line in cli.stderr:
-            if line.startswith("error: "):
-                alive = java_processes_with(mark)
+            on_line(line)
             lines.append(line)
         out = cli.stdout.read()
         code = cli.wait(180)
-    return subprocess.CompletedProcess(command, code, out, "".join(lines)), alive
+    return subprocess.CompletedProcess(command, code, out, "".join(lines))
+
+
+def run_watching_jvms(
+    command: tuple[str, ...], mark: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], list[int]]:
+    """Run the CLI; also the JVMs (started by it) alive when its error line came."""
+    alive: list[int] = []
+
+    def watch(line: str) -> None:
+        if line.startswith("error: "):
+            alive.extend(java_processes_with(mark))
+
+    return run_marked(command, mark, watch), alive
 
 
 def java_processes_with(environment: dict[str, str]) -> list[int]:
@@ -239,23 +253,16 @@ def test_the_spark_jvm_dying_mid_replay_is_one_line(case: Case, tmp_path: Path) 
     case.source_table()
     mark = {"TOOLKIT_TEST_RUN": uuid.uuid4().hex}
     command = ("migrate", "--config", str(case.config()), "--state", str(tmp_path / "s"), *SPARK)
-    with subprocess.Popen(
-        [sys.executable, "-m", "toolkit", *command],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, **mark},
-    ) as cli:
-        assert cli.stderr is not None
-        lines = []
-        for line in cli.stderr:
-            lines.append(line)
-            if "Replaying the stream's shards on the spark engine" in line:
-                for pid in java_processes_with(mark):
-                    os.kill(pid, signal.SIGKILL)
-        code = cli.wait(120)
-    result = subprocess.CompletedProcess(command, code, "", "".join(lines))
-    assert any("Replaying the stream's shards" in line for line in lines), result.stderr
+    replaying = []
+
+    def kill_when_replaying(line: str) -> None:
+        if "Replaying the stream's shards on the spark engine" in line:
+            replaying.append(line)
+            for pid in java_processes_with(mark):
+                os.kill(pid, signal.SIGKILL)
+
+    result = run_marked(command, mark, kill_when_replaying)
+    assert replaying, result.stderr
     line = error_line(result)
     assert "JVM stopped answering" in line and "run the same command again" in line, line
 
