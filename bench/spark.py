@@ -54,7 +54,7 @@ class Copy:
         return total / self.items * 1e6
 
 
-def _tree_cpu(root: int) -> dict[int, tuple[str, float]]:
+def tree_cpu(root: int) -> dict[int, tuple[str, float]]:
     """pid -> (command, CPU seconds) for ``root`` and every process below it now."""
     ticks = os.sysconf("SC_CLK_TCK")
     stats: dict[int, tuple[int, str, float]] = {}
@@ -99,7 +99,7 @@ def run_sampled(command: list[str], started: re.Pattern[str]) -> Sampled:
 
     def sample() -> None:
         while child.poll() is None:
-            for pid, (name, cpu) in _tree_cpu(child.pid).items():
+            for pid, (name, cpu) in tree_cpu(child.pid).items():
                 seen[pid] = (name, max(cpu, seen.get(pid, (name, 0.0))[1]))
             if start_at and not at_start:
                 at_start.update(seen)

@@ -45,7 +45,7 @@ from common import (
     write_config,
 )
 from shards import QUIET, Drain, wait_pumped
-from spark import _tree_cpu, run_sampled
+from spark import run_sampled, tree_cpu
 
 from tests.stream_server import StreamServer
 
@@ -92,9 +92,9 @@ def idle_share(command: list[str], settle: float, seconds: float) -> dict[str, f
             break
     threading.Thread(target=child.stderr.read, daemon=True).start()
     time.sleep(settle)
-    first = _tree_cpu(child.pid)
+    first = tree_cpu(child.pid)
     time.sleep(seconds)
-    last = _tree_cpu(child.pid)
+    last = tree_cpu(child.pid)
     by_kind: dict[str, float] = {}
     for pid, (name, cpu) in last.items():
         kind = "jvm" if name == "java" else "driver" if pid == child.pid else "workers"

@@ -1,4 +1,4 @@
-"""Small helpers shared by the tests: free ports and running the real CLI."""
+"""Small helpers shared by the tests: free ports, running the real CLI, stand-in readers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from toolkit.wire.stream_reader import Page
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / ".toolkit" / "cache"
@@ -58,3 +60,19 @@ def error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert lines and lines[-1].startswith("error: "), result.stderr
     assert sum(line.startswith("error: ") for line in lines) == 1, result.stderr
     return lines[-1]
+
+
+class OneByOne:
+    """``records_all`` for a reader that reads one page at a time (stand-ins)."""
+
+    def records(self, iterator: str) -> Page:
+        raise NotImplementedError
+
+    def records_all(self, iterators: Sequence[str]) -> list[Page | Exception]:
+        pages: list[Page | Exception] = []
+        for iterator in iterators:
+            try:
+                pages.append(self.records(iterator))
+            except Exception as error:  # that shard's result, as StreamReader gives it
+                pages.append(error)
+        return pages

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.helpers import OneByOne
 from tests.test_replay_tree import KeyedTarget, Silent, _record
 from toolkit.logic.poll_backoff import PollPace
 from toolkit.logic.shard_tree import Shard
 from toolkit.work.replay import PIN_MARGIN_SECONDS, Replayer, ReplaySettings
-from toolkit.work.shard_turn import OneByOne
 from toolkit.work.state import RunState
 
 BEFORE = 50  # changes made before the run began

@@ -17,10 +17,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.helpers import OneByOne
 from toolkit.logic.poll_backoff import PollPace, read_to_its_end
 from toolkit.logic.shard_tree import Shard
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStats
-from toolkit.work.shard_turn import OneByOne
 from toolkit.work.state import RunState
 
 

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import OneByOne
 from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.errors import ChangesLost
 from toolkit.logic.poll_backoff import PollPace
@@ -25,7 +26,7 @@ from toolkit.logic.shard_tree import Shard
 from toolkit.wire.stream_reader import IteratorExpired
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStats
 from toolkit.work.replay_turns import InProcessTurns, RoundsPlan
-from toolkit.work.shard_turn import OneByOne, Pages, TurnTools
+from toolkit.work.shard_turn import Pages, TurnTools
 from toolkit.work.state import RunState
 
 

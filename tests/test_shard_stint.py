@@ -9,9 +9,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.helpers import OneByOne
 from toolkit.logic.poll_backoff import PollPace
 from toolkit.work.shard_stint import Stint, folded, take_stint
-from toolkit.work.shard_turn import OneByOne, Pages, ShardTurn, Turned, TurnTools
+from toolkit.work.shard_turn import Pages, ShardTurn, Turned, TurnTools
 
 turns = st.builds(
     Turned,

@@ -35,7 +35,7 @@ from toolkit.wire.stream_reader import StreamReader
 from toolkit.wire.stream_setup import StreamPlan, enable_stream, plan_stream
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
-from toolkit.work.replay_turns import IDLE_POLLS_AT_ONCE, RoundsPlan
+from toolkit.work.replay_turns import RoundsPlan, reads_in_flight
 from toolkit.work.replay_work import ShardTurnsFromConfig
 from toolkit.work.segment_copy import CopyTools
 from toolkit.work.snapshot import (
@@ -308,10 +308,8 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
     assert arn is not None  # recorded by _enable
     reader = StreamReader(
         run.source.streams(),
-        # Connections kept for every read that can be in flight: a group of idle polls
-        # on each shard thread, and a read ahead each (fewer: they are opened again).
         run.source.data_plane(
-            settings.max_shards_at_once * (IDLE_POLLS_AT_ONCE + 1),
+            reads_in_flight(settings.max_shards_at_once),
             streams=True,
             patience=run.options.retry.give_up_after,
         ),

@@ -63,6 +63,13 @@ class ThreadsPlan:
 IDLE_POLLS_AT_ONCE = 8
 
 
+def reads_in_flight(shards_at_once: int) -> int:
+    """The most reads ``ThreadTurns`` has in flight at once, so the connections to keep
+    (fewer are opened again and again): a group of idle polls on each shard thread,
+    and a read ahead on each read thread."""
+    return shards_at_once * (IDLE_POLLS_AT_ONCE + 1)
+
+
 class ThreadTurns:
     """Turns on this process's threads, sharing one reader, one writer and its budgets."""
 

@@ -23,22 +23,6 @@ class ShardRecords(Protocol):
     def records_all(self, iterators: Sequence[str]) -> list[Page | Exception]: ...
 
 
-class OneByOne:
-    """``records_all`` for a reader that reads one page at a time (stand-ins)."""
-
-    def records(self, iterator: str) -> Page:
-        raise NotImplementedError
-
-    def records_all(self, iterators: Sequence[str]) -> list[Page | Exception]:
-        pages: list[Page | Exception] = []
-        for iterator in iterators:
-            try:
-                pages.append(self.records(iterator))
-            except Exception as error:  # that shard's result, as StreamReader gives it
-                pages.append(error)
-        return pages
-
-
 class Read(NamedTuple):
     records: list[dict[str, Any]]
     next_iterator: str | None  # None: the shard is closed and read to its end
