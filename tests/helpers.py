@@ -63,7 +63,20 @@ def error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 class OneByOne:
-    """``records_all`` for a reader that reads one page at a time (stand-ins)."""
+    """``records_all`` and ``iterators_all`` for a reader that reads one page, or
+    opens one iterator, at a time (stand-ins)."""
+
+    def iterator(self, shard_id: str, after: str | None) -> str:
+        raise NotImplementedError
+
+    def iterators_all(self, shards: Sequence[tuple[str, str | None]]) -> list[str | Exception]:
+        opened: list[str | Exception] = []
+        for shard_id, after in shards:
+            try:
+                opened.append(self.iterator(shard_id, after))
+            except Exception as error:  # that shard's result, as StreamReader gives it
+                opened.append(error)
+        return opened
 
     def records(self, iterator: str) -> Page:
         raise NotImplementedError

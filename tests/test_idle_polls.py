@@ -21,9 +21,15 @@ class Quiet:
 
     def __init__(self) -> None:
         self.asked: list[list[str]] = []  # the iterators of each records_all
+        self.opened: list[list[str]] = []  # the shards of each iterators_all
+        self.keys: dict[str, str] = {}  # a new shard's first page: one record of this key
 
     def iterator(self, shard_id: str, after: str | None) -> str:
-        return f"fresh-{shard_id}"
+        raise AssertionError("new shards open their iterators together, not one by one")
+
+    def iterators_all(self, shards: Sequence[tuple[str, str | None]]) -> list[str | Exception]:
+        self.opened.append([shard_id for shard_id, _ in shards])
+        return [f"fresh-{shard_id}" for shard_id, _ in shards]
 
     def records(self, iterator: str) -> Page:
         raise AssertionError("idle polls are read together, not one by one")
@@ -40,6 +46,10 @@ class Quiet:
             return [
                 {"eventName": "REMOVE", "dynamodb": {"Keys": keys, "SequenceNumber": "9"}}
             ], "n5"
+        shard = iterator.removeprefix("fresh-")
+        if shard in self.keys:
+            data = {"Keys": {"id": {"S": self.keys[shard]}}, "SequenceNumber": f"7{shard}"}
+            return [{"eventName": "REMOVE", "dynamodb": data}], f"{iterator}+"
         return [], f"{iterator}+"
 
 
@@ -80,16 +90,64 @@ def test_idle_polls_due_together_are_read_together_and_each_ends_its_own_way() -
     assert not woken  # the coordinator's next tick collects idle polls
 
 
-def test_a_turn_that_is_not_an_idle_poll_is_read_on_its_own_and_wakes_the_coordinator() -> None:
+def test_new_shards_due_together_open_and_read_together_and_write_as_one() -> None:
+    reader, target, woken = Quiet(), Target(), []
+    reader.keys = {f"s{n}": f"k{n}" for n in range(0, IDLE_POLLS_AT_ONCE + 2, 2)}
+    tools = TurnTools(Pages(reader, 1000), target.write, {}, "t")
+    turns = ThreadTurns(tools, target, ThreadsPlan(1, 1, 25), lambda: woken.append(1))
+    count = IDLE_POLLS_AT_ONCE + 2
+    try:
+        turns.start([(ShardTurn(f"s{n}", None), False) for n in range(count)])
+        by_shard = {t.shard: t for t in ended(turns, count)}
+    finally:
+        turns.close()
+    assert sorted(map(len, reader.opened)) == sorted(map(len, reader.asked)) == [2, 8]
+    # One write per group, holding the first page of each of its shards with records.
+    written = sorted(
+        sorted(r["DeleteRequest"]["Key"]["id"]["S"] for r in w) for w in target.written
+    )
+    groups = [sorted(f"k{s[1:]}" for s in opened if s in reader.keys) for opened in reader.opened]
+    assert written == sorted(groups)
+    assert all(by_shard[s].records == 1 and by_shard[s].after == f"7{s}" for s in reader.keys)
+    assert all(t.iterator == f"fresh-{t.shard}+" for t in by_shard.values())
+    assert woken  # they may have a backlog: the coordinator looks at once
+
+
+def test_few_new_shards_are_spread_over_the_threads() -> None:
+    reader, target = Quiet(), Target()
+    tools = TurnTools(Pages(reader, 1000), target.write, {}, "t")
+    turns = ThreadTurns(tools, target, ThreadsPlan(4, 1, 25), lambda: None)
+    try:
+        turns.start([(ShardTurn(f"s{n}", None), False) for n in range(6)])
+        assert len(ended(turns, 6)) == 6
+    finally:
+        turns.close()
+    assert sorted(map(len, reader.opened)) == [2, 2, 2]  # not one group of 6 on 4 threads
+
+
+def test_shards_that_share_a_key_are_written_each_in_turn() -> None:
+    reader, target = Quiet(), Target()
+    reader.keys = {"s0": "same", "s1": "same", "s2": "other"}
+    tools = TurnTools(Pages(reader, 1000), target.write, {}, "t")
+    turns = ThreadTurns(tools, target, ThreadsPlan(4, 1, 25), lambda: None)
+    try:
+        turns.start([(ShardTurn(f"s{n}", None), False) for n in range(3)])
+        assert len(ended(turns, 3)) == 3
+    finally:
+        turns.close()
+    assert [len(w) for w in target.written] == [1, 1, 1]
+
+
+def test_a_shard_with_a_backlog_is_read_on_its_own_and_wakes_the_coordinator() -> None:
     reader, target, woken = Quiet(), Target(), []
     tools = TurnTools(Pages(OneByOneQuiet(reader), 1000), target.write, {}, "t")
     turns = ThreadTurns(tools, target, ThreadsPlan(4, 1, 25), lambda: woken.append(1))
     try:
-        turns.start([(ShardTurn("s1", None), False)])  # a new shard: no iterator yet
+        turns.start([(ShardTurn("s1", "1", "it-s1"), False)])  # not quiet: a full page last
         (turned,) = ended(turns, 1)
     finally:
         turns.close()
-    assert reader.asked == [["fresh-s1"]] and turned.iterator == "fresh-s1+"
+    assert reader.asked == [["it-s1"]] and turned.iterator == "it-s1+"
     assert woken
 
 
@@ -100,7 +158,10 @@ class OneByOneQuiet:
         self._stream = stream
 
     def iterator(self, shard_id: str, after: str | None) -> str:
-        return self._stream.iterator(shard_id, after)
+        raise AssertionError("a shard with a backlog has its iterator")
+
+    def iterators_all(self, shards: Sequence[tuple[str, str | None]]) -> list[str | Exception]:
+        return self._stream.iterators_all(shards)
 
     def records(self, iterator: str) -> Page:
         raise AssertionError("Pages reads first pages through records_all")

@@ -1,4 +1,5 @@
-"""Several shards' GetRecords in flight together: each shard's outcome is its own.
+"""Several shards' GetRecords (or GetShardIterator) in flight together: each shard's
+outcome is its own.
 
 The data plane here is a stand-in that answers from a script, so that one call can
 hold a page, throttling, an expired iterator and a dropped connection at once; the
@@ -34,12 +35,15 @@ class ScriptedPlane:
     def call_all(
         self, operation: str, requests: Sequence[dict[str, Any]], api: str = ""
     ) -> list[Answer | ToolkitError]:
-        assert operation == "GetRecords"
-        return [self.together[r["ShardIterator"]] for r in requests]
+        return [self.together[_shard(r)] for r in requests]
 
     def call(self, operation: str, request: dict[str, Any], api: str = "") -> Answer:
-        self.sent_again.append(request["ShardIterator"])
+        self.sent_again.append(_shard(request))
         return self.again
+
+
+def _shard(request: dict[str, Any]) -> str:
+    return str(request.get("ShardIterator") or request["ShardId"])
 
 
 def reader(plane: ScriptedPlane) -> StreamReader:
@@ -78,3 +82,22 @@ def test_a_trimmed_shard_among_others_is_the_loud_failure_of_that_shard_alone() 
     assert fine == ([{"dynamodb": {"SequenceNumber": "3"}}], "next")
     with pytest.raises(ChangesLost):  # one shard's read raises what records_all gives back
         reader(plane).records("a")
+
+
+def test_iterators_opened_together_each_get_their_own_outcome() -> None:
+    opened = Answer({"ShardIterator": "it"}, 10)
+    plane = ScriptedPlane(
+        {
+            "a": opened,
+            "b": ServiceBusy("reset", code="ConnectionError"),
+            "c": ServiceError("gone", code="TrimmedDataAccessException"),
+            "d": ServiceError("no such shard", code="ResourceNotFoundException"),
+        },
+        again=Answer({"ShardIterator": "again"}, 10),
+    )
+    a, b, c, d = reader(plane).iterators_all([("a", None), ("b", "5"), ("c", "6"), ("d", None)])
+    assert (a, b) == ("it", "again") and plane.sent_again == ["b"]  # retried on its own
+    assert isinstance(c, ChangesLost) and "trimmed before replay" in str(c)
+    assert isinstance(d, ChangesLost) and "shard d of arn:s is gone" in str(d)
+    with pytest.raises(ChangesLost):  # one shard's iterator raises what iterators_all gives
+        reader(plane).iterator("c", "6")

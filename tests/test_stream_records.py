@@ -16,6 +16,7 @@ from toolkit.logic.stream_records import (
     change_of,
     count_by_type,
     last_change_per_key,
+    one_write,
     operation_table,
 )
 
@@ -57,6 +58,33 @@ def test_collapsed_batch_ends_in_the_same_state_as_every_change_in_order(
     apply(collapsed, batch)
     assert collapsed == one_by_one
     assert len({c.key for c in batch}) == len(batch)  # BatchWriteItem's rule: one op per key
+
+
+@given(st.lists(events, max_size=6), st.randoms())
+def test_shards_changes_are_one_write_only_when_no_key_is_in_two_of_them(
+    streams: list[list[tuple[str, str]]], order: Any
+) -> None:
+    shards = [
+        last_change_per_key(
+            change_of(record(e, f"{k}-{n % 3}", s, s), {}) for s, (e, k) in enumerate(stream)
+        )
+        for n, stream in enumerate(streams)
+    ]
+    together = one_write(shards)
+    shared = sum(len({c.key for c in changes}) for changes in shards) > len(
+        {c.key for changes in shards for c in changes}
+    )
+    if together is None:
+        assert shared
+        return
+    assert not shared and sorted(map(id, together)) == sorted(id(c) for cs in shards for c in cs)
+    each_in_turn: dict[str, Any] = {}
+    for changes in shards:
+        apply(each_in_turn, list(changes))
+    order.shuffle(together)  # its batches may go in any order
+    in_any_order: dict[str, Any] = {}
+    apply(in_any_order, together)
+    assert in_any_order == each_in_turn
 
 
 def test_insert_and_modify_put_the_new_image_and_remove_deletes_the_keys() -> None:

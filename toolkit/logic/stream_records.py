@@ -8,7 +8,7 @@ the last change of each key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,16 @@ def last_change_per_key(changes: Iterable[Change]) -> list[Change]:
         last.pop(change.key, None)  # re-insert, so dict order follows the last change
         last[change.key] = change
     return list(last.values())
+
+
+def one_write(changes_of_shards: Sequence[Sequence[Change]]) -> list[Change] | None:
+    """Several shards' changes (one per key each) as one write, whose batches may go
+    in any order: only when no key is in two of them (else None: each in turn).
+    Shards open at once hold keys of their own, so this is the rule, not luck."""
+    together = [change for changes in changes_of_shards for change in changes]
+    if len({change.key for change in together}) < len(together):
+        return None
+    return together
 
 
 def count_by_type(changes: Iterable[Change]) -> dict[str, int]:

@@ -138,13 +138,34 @@ class StreamReader:
 
     def iterator(self, shard_id: str, after: str | None) -> str:
         """An iterator after the checkpoint, or at the oldest record when there is none."""
+        opened = self.iterators_all([(shard_id, after)])[0]
+        if isinstance(opened, Exception):
+            raise opened
+        return opened
+
+    def iterators_all(self, shards: Sequence[tuple[str, str | None]]) -> list[str | Exception]:
+        """An iterator of each (shard, checkpoint), the requests in flight together; a
+        failure is retried on its own, and if it stays one, is that shard's result."""
+        requests = [self._iterator_request(shard_id, after) for shard_id, after in shards]
+        firsts = self._plane.call_all("GetShardIterator", requests, STREAMS_API)
+        return [
+            self._opened(request, first) for request, first in zip(requests, firsts, strict=True)
+        ]
+
+    def _iterator_request(self, shard_id: str, after: str | None) -> dict[str, Any]:
         request: dict[str, Any] = {"StreamArn": self._arn, "ShardId": shard_id}
         if after is None:
             request["ShardIteratorType"] = "TRIM_HORIZON"
         else:
             request["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
             request["SequenceNumber"] = after
-        body = self._call("GetShardIterator", request, shard_id)
+        return request
+
+    def _opened(self, request: dict[str, Any], first: Answer | ToolkitError) -> str | Exception:
+        try:
+            body = self._call("GetShardIterator", request, request["ShardId"], first=first)
+        except ToolkitError as error:
+            return error
         return str(body["ShardIterator"])
 
     def records(self, iterator: str) -> Page:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from toolkit.work.replay_follower import Follower, Reader
 from toolkit.work.replay_lag import LagWatch
 from toolkit.work.replay_turns import RoundsPlan, ThreadsPlan, Turns, Writer, turns_of
 from toolkit.work.shard_turn import Pages, ShardTurn, Turned, TurnTools
-from toolkit.work.state import RunState
+from toolkit.work.state import RunState, ShardCheckpoint
 
 __all__ = ["Reader", "ReplaySettings", "ReplayStats", "ReplayStatus", "Replayer", "RoundsPlan"]
 
@@ -272,6 +273,7 @@ class Replayer:
         except BaseException:
             self.stop.set()
             raise
+        self._checkpoint(ended)
         for turned in ended:
             self._running.discard(turned.shard)
             self._record(turned)
@@ -279,14 +281,26 @@ class Replayer:
             follower.took(turned)
             self._stepped(follower)
 
+    def _checkpoint(self, ended: list[Turned]) -> None:
+        """The step's checkpoints, in one transaction (their writes are acknowledged),
+        and what it applied: one table, as the Migrator prints one per batch."""
+        written = [t for t in ended if t.wrote]
+        if not written:
+            return
+        self.state.checkpoint_shards(
+            [ShardCheckpoint(t.shard, t.after, t.records, t.finished) for t in written]
+        )
+        applied = Counter[str]()
+        for turned in written:
+            applied.update(turned.counts)
+        if applied:
+            self.status.batch_applied(dict(sorted(applied.items())))
+
     def _record(self, turned: Turned) -> None:
-        """A turn's checkpoint, counts and lag: its writes are all acknowledged."""
-        if turned.wrote:
-            self.state.checkpoint_shard(turned.shard, turned.after, turned.records, turned.finished)
+        """A turn's counts and lag: its writes are all acknowledged, and checkpointed."""
         if turned.records:
             self._records += turned.records
             self._last_change = self.clock()
-            self.status.batch_applied(turned.counts)
         self._drain.applied(turned.shard, turned.newest)
         assert self._turns is not None
         if not self._turns.live_lag:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from toolkit.engines.base import Engine, Work
 from toolkit.logic.poll_backoff import PollPace
 from toolkit.work.shard_stint import Stint, take_stint
-from toolkit.work.shard_turn import Read, ShardTurn, Turned, TurnTools, take_turn
+from toolkit.work.shard_turn import Read, ShardTurn, Turned, TurnTools, take_turn, take_turns
 
 
 class Turns(Protocol):
@@ -84,6 +84,7 @@ class ThreadTurns:
         # Each task's future once it ended: a tick takes what ended, not all that runs.
         self._ended: deque[Future[list[Turned]]] = deque()
         self._ahead: dict[str, tuple[str, Future[Read]]] = {}  # shard -> (iterator, its read)
+        self._tasks = 0  # submitted and not yet taken back (the coordinator's thread only)
         self._lock = threading.Lock()
         width = plan.shards_at_once
         # Three pools, so that a turn waiting on a read ahead or on its writes never
@@ -93,30 +94,42 @@ class ThreadTurns:
         self._write_pool = ThreadPoolExecutor(plan.writes_at_once, "write")
 
     def start(self, due: Sequence[tuple[ShardTurn, bool]]) -> None:
-        """Each turn on its own thread, but idle polls due together (a short or empty
-        read last time, no read ahead) share one, their reads in flight together, and
-        do not wake the coordinator: its next tick collects them."""
+        """A shard with a backlog has a thread of its own. Shards due together that
+        open an iterator, and idle polls (a short or empty read last time, no read
+        ahead), go in groups, a thread each: their requests in flight together, their
+        first pages written as one. Idle polls do not wake the coordinator: its next
+        tick collects them."""
         idle: list[ShardTurn] = []
+        fresh: list[ShardTurn] = []
         for turn, quiet in due:
             with self._lock:
                 ahead = self._ahead.pop(turn.shard, None)
             if ahead is not None and ahead[0] == turn.iterator:
                 self._submit(partial(self._take, turn, _result_of(ahead[1])))
-            elif quiet and turn.iterator is not None:
+            elif turn.iterator is None:
+                fresh.append(turn)
+            elif quiet:
                 idle.append(turn)
             else:
                 self._submit(partial(self._take, turn, None))
+        # Groups as large as the threads left free need, so that few new shards each
+        # get a thread of their own, and many share one.
+        free = max(1, self._plan.shards_at_once - self._tasks)
+        size = max(1, min(IDLE_POLLS_AT_ONCE, -(-len(fresh) // free)))
+        for at in range(0, len(fresh), size):
+            self._submit(partial(self._opens, fresh[at : at + size]))
         for at in range(0, len(idle), IDLE_POLLS_AT_ONCE):
-            polls = idle[at : at + IDLE_POLLS_AT_ONCE]
-            self._submit(partial(self._polls, polls), wake=False)
+            self._submit(partial(self._polls, idle[at : at + IDLE_POLLS_AT_ONCE]), wake=False)
 
     def ended(self) -> list[Turned]:
         done = [self._ended.popleft() for _ in range(len(self._ended))]
+        self._tasks -= len(done)
         for future in done:
             future.result()  # a failed turn: raised before any other is taken
         return [turned for future in done for turned in future.result()]
 
     def _submit(self, take: Callable[[], list[Turned]], wake: bool = True) -> None:
+        self._tasks += 1
         future = self._turn_pool.submit(take)
         future.add_done_callback(self._ended.append if not wake else self._ended_and_wake)
 
@@ -127,10 +140,23 @@ class ThreadTurns:
     def _take(self, turn: ShardTurn, read: Callable[[str], Read] | None) -> list[Turned]:
         return [take_turn(self._tools, turn, read)]
 
+    def _opens(self, turns: list[ShardTurn]) -> list[Turned]:
+        """Shards' new iterators, in flight together, then their polls together."""
+        reader = self._tools.pages.reader
+        opened: list[ShardTurn] = []
+        for turn, iterator in zip(
+            turns, reader.iterators_all([(t.shard, t.after) for t in turns]), strict=True
+        ):
+            if isinstance(iterator, Exception):
+                raise iterator  # retried already: the run's end, as one turn's would be
+            opened.append(replace(turn, iterator=iterator))
+        return self._polls(opened)
+
     def _polls(self, turns: list[ShardTurn]) -> list[Turned]:
-        """Idle polls: their first reads in flight together, then a turn each."""
-        reads = self._tools.pages.read_all([turn.iterator or "" for turn in turns])
-        return [take_turn(self._tools, t, _given(r)) for t, r in zip(turns, reads, strict=True)]
+        """Shards' first pages, in flight together, written as one write: a full page
+        says "backlog", and the shard's next turn, on a thread of its own, reads on."""
+        reads = self._tools.pages.read_all([turn.iterator or "" for turn in turns], follow=False)
+        return take_turns(self._tools, [(t, _given(r)) for t, r in zip(turns, reads, strict=True)])
 
     def close(self) -> None:
         """The pools are left last to first: a turn's reads and writes end before it."""

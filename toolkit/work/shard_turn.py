@@ -13,12 +13,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from toolkit.logic.stream_records import change_of, count_by_type, last_change_per_key
+from toolkit.logic.stream_records import (
+    Change,
+    change_of,
+    count_by_type,
+    last_change_per_key,
+    one_write,
+)
 from toolkit.wire.stream_reader import RECORDS_PER_CALL, IteratorExpired, Page, ShardThrottled
 
 
 class ShardRecords(Protocol):
     def iterator(self, shard_id: str, after: str | None) -> str: ...
+    def iterators_all(self, shards: Sequence[tuple[str, str | None]]) -> list[str | Exception]: ...
     def records(self, iterator: str) -> Page: ...
     def records_all(self, iterators: Sequence[str]) -> list[Page | Exception]: ...
 
@@ -44,12 +51,13 @@ class Pages:
             raise read
         return read
 
-    def read_all(self, iterators: Sequence[str]) -> list[Read | Exception]:
-        """Each iterator's read (its first pages in flight together), or its error."""
+    def read_all(self, iterators: Sequence[str], follow: bool = True) -> list[Read | Exception]:
+        """Each iterator's read (its first pages in flight together), or its error;
+        ``follow``: False reads the first page only, a full one saying "backlog"."""
         firsts = self.reader.records_all(iterators)
-        return [self._on(i, first) for i, first in zip(iterators, firsts, strict=True)]
+        return [self._on(i, first, follow) for i, first in zip(iterators, firsts, strict=True)]
 
-    def _on(self, iterator: str, first: Page | Exception) -> Read | Exception:
+    def _on(self, iterator: str, first: Page | Exception, follow: bool) -> Read | Exception:
         """One apply (write, then checkpoint) per several pages spends the wait for its
         slowest write once for many records; a short page ends the read at once."""
         if isinstance(first, ShardThrottled):
@@ -59,7 +67,8 @@ class Pages:
         records, next_iterator = first
         last_page = len(records)
         while (
-            next_iterator is not None
+            follow
+            and next_iterator is not None
             and last_page == RECORDS_PER_CALL
             and len(records) < self.records_per_apply
             and not self.stopping()
@@ -138,26 +147,63 @@ def take_turn(
 ) -> Turned:
     """One turn of ``turn.shard``; ``read``: how to read its first pages, when they
     were read ahead (else ``tools.pages.read``)."""
+    return take_turns(tools, [(turn, read)])[0]
+
+
+def take_turns(
+    tools: TurnTools, turns: Sequence[tuple[ShardTurn, Callable[[str], Read] | None]]
+) -> list[Turned]:
+    """Turns of several shards, their changes written as one write when no key is in
+    two of them (a short page each makes whole batches together), else each in turn."""
+    read = [_read(tools, turn, how) for turn, how in turns]
+    pending = [r for r in read if isinstance(r, _Read) and r.to_write]
+    together = one_write([r.changes for r in pending])
+    if together is not None and len(pending) > 1:
+        tools.write([c.request for c in together])
+    else:
+        for one in pending:
+            tools.write([c.request for c in one.changes])
+    turned = [r if isinstance(r, Turned) else r.turned() for r in read]
+    for r in pending:
+        tools.behind(r.turn.shard, None)  # caught up with what was read
+    return turned
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A turn's records read, and the changes they ask for, not yet written."""
+
+    turn: ShardTurn
+    got: Read
+    changes: list[Change]  # the last change of each key
+
+    @property
+    def to_write(self) -> bool:
+        return bool(self.got.records) or self.got.next_iterator is None
+
+    def turned(self) -> Turned:
+        turn, records = self.turn, self.got.records
+        after = records[-1]["dynamodb"]["SequenceNumber"] if records else turn.after
+        return Turned(
+            *(turn.shard, after, self.got.next_iterator, len(records)),
+            counts=count_by_type(self.changes),
+            finished=self.got.next_iterator is None,
+            backlog=self.got.backlog,
+            throttled=self.got.throttled,
+            oldest=created_at(records[0]) if records else None,
+            newest=created_at(records[-1]) if records else None,
+        )
+
+
+def _read(tools: TurnTools, turn: ShardTurn, read: Callable[[str], Read] | None) -> _Read | Turned:
     try:
         iterator = turn.iterator or tools.pages.reader.iterator(turn.shard, turn.after)
         got = (read or tools.pages.read)(iterator)
     except IteratorExpired:
         return Turned(turn.shard, turn.after, None, expired=True)
-    records, finished = got.records, got.next_iterator is None
-    oldest = created_at(records[0]) if records else None
-    newest = created_at(records[-1]) if records else None
-    after, counts = turn.after, {}
+    records = got.records
     if got.backlog and got.next_iterator and not got.throttled:
         tools.ahead(turn.shard, got.next_iterator)  # the next pages, read while these are written
-    tools.behind(turn.shard, oldest)  # read: an empty read says this shard holds nothing
-    if records or finished:
-        changes = [change_of(record, tools.renames, tools.table) for record in records]
-        batch = last_change_per_key(changes)
-        tools.write([c.request for c in batch])
-        tools.behind(turn.shard, None)  # caught up with what was read
-        after = records[-1]["dynamodb"]["SequenceNumber"] if records else after
-        counts = count_by_type(batch)
-    return Turned(
-        *(turn.shard, after, got.next_iterator, len(records), counts, finished),
-        *(got.backlog, got.throttled, False, oldest, newest),
-    )
+    tools.behind(turn.shard, created_at(records[0]) if records else None)  # in hand, not written
+    changes = [change_of(record, tools.renames, tools.table) for record in records]
+    return _Read(turn, got, last_change_per_key(changes))

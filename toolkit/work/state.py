@@ -11,6 +11,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,14 @@ CREATE TABLE IF NOT EXISTS export_files (
     PRIMARY KEY (export, file_key)
 );
 """
+
+
+@dataclass(frozen=True)
+class ShardCheckpoint:
+    shard_id: str
+    sequence: str | None  # None: keep the one recorded (the end reached, nothing new)
+    records: int  # applied since the last checkpoint
+    finished: bool
 
 
 @dataclass(frozen=True)
@@ -150,16 +159,22 @@ class RunState:
             ).fetchall()
         return [ShardProgress(s, p, q, bool(f), bool(e)) for s, p, q, f, e in rows]
 
-    def checkpoint_shard(
-        self, shard_id: str, sequence: str | None, records: int, finished: bool
-    ) -> None:
-        """Changes up to ``sequence`` are acknowledged by the target."""
+    def checkpoint_shards(self, checkpoints: Sequence[ShardCheckpoint]) -> None:
+        """Each shard's changes up to its ``sequence`` are acknowledged by the target:
+        one transaction for all (what a step of the replay took back)."""
+        rows = [(c.sequence, c.records, int(c.finished), c.shard_id) for c in checkpoints]
         with self._mutex:
-            self._db.execute(
-                "UPDATE shards SET sequence = COALESCE(?, sequence), records = records + ?, "
-                "finished = ? WHERE shard_id = ?",
-                (sequence, records, int(finished), shard_id),
-            )
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "UPDATE shards SET sequence = COALESCE(?, sequence), "
+                    "records = records + ?, finished = ? WHERE shard_id = ?",
+                    rows,
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # Data files of S3 exports that are finished: read into the target, or written. A
     # row is added only once every write of the file was acknowledged (or the file was
