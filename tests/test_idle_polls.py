@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from toolkit.wire.stream_reader import IteratorExpired, Page
+from toolkit.wire.stream_reader import RECORDS_PER_CALL, IteratorExpired, Page
 from toolkit.work.replay_turns import IDLE_POLLS_AT_ONCE, ThreadsPlan, ThreadTurns
 from toolkit.work.shard_turn import Pages, ShardTurn, Turned, TurnTools
 
@@ -23,6 +23,7 @@ class Quiet:
         self.asked: list[list[str]] = []  # the iterators of each records_all
         self.opened: list[list[str]] = []  # the shards of each iterators_all
         self.keys: dict[str, str] = {}  # a new shard's first page: one record of this key
+        self.full: set[str] = set()  # new shards whose first page is full: a backlog
 
     def iterator(self, shard_id: str, after: str | None) -> str:
         raise AssertionError("new shards open their iterators together, not one by one")
@@ -47,6 +48,13 @@ class Quiet:
                 {"eventName": "REMOVE", "dynamodb": {"Keys": keys, "SequenceNumber": "9"}}
             ], "n5"
         shard = iterator.removeprefix("fresh-")
+        if shard in self.full:
+            records: list[dict[str, Any]] = [
+                {"eventName": "REMOVE", "dynamodb": {"Keys": {"id": {"S": f"{shard}-{n}"}}}}
+                for n in range(RECORDS_PER_CALL)
+            ]
+            records[-1]["dynamodb"]["SequenceNumber"] = "8"
+            return records, f"{iterator}+"
         if shard in self.keys:
             data = {"Keys": {"id": {"S": self.keys[shard]}}, "SequenceNumber": f"7{shard}"}
             return [{"eventName": "REMOVE", "dynamodb": data}], f"{iterator}+"
@@ -111,6 +119,28 @@ def test_new_shards_due_together_open_and_read_together_and_write_as_one() -> No
     assert all(by_shard[s].records == 1 and by_shard[s].after == f"7{s}" for s in reader.keys)
     assert all(t.iterator == f"fresh-{t.shard}+" for t in by_shard.values())
     assert woken  # they may have a backlog: the coordinator looks at once
+
+
+def test_a_new_shard_with_a_backlog_leaves_its_group_after_its_first_page() -> None:
+    reader, target = Quiet(), Target()
+    reader.full = {"s1"}
+    tools = TurnTools(Pages(reader, 4000), target.write, {}, "t")
+    turns = ThreadTurns(tools, target, ThreadsPlan(1, 1, 25), lambda: None)
+    try:
+        turns.start([(ShardTurn(f"s{n}", None), False) for n in range(3)])
+        by_shard = {t.shard: t for t in ended(turns, 3)}
+        deadline = time.monotonic() + 10  # its next page is read ahead, no turn asking
+        while len(reader.asked) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reader.asked[1:] == [["fresh-s1+"]]
+        turns.start([(ShardTurn("s1", "8", "fresh-s1+"), False)])
+        (second,) = ended(turns, 1)
+    finally:
+        turns.close()
+    first = by_shard["s1"]
+    assert first.backlog and first.records == RECORDS_PER_CALL and first.after == "8"
+    assert reader.asked == [["fresh-s0", "fresh-s1", "fresh-s2"], ["fresh-s1+"]]  # once
+    assert second.shard == "s1" and not second.backlog
 
 
 def test_few_new_shards_are_spread_over_the_threads() -> None:
