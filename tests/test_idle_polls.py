@@ -98,17 +98,23 @@ def test_idle_polls_due_together_are_read_together_and_each_ends_its_own_way() -
     assert not woken  # the coordinator's next tick collects idle polls
 
 
-def test_new_shards_due_together_open_and_read_together_and_write_as_one() -> None:
-    reader, target, woken = Quiet(), Target(), []
-    reader.keys = {f"s{n}": f"k{n}" for n in range(0, IDLE_POLLS_AT_ONCE + 2, 2)}
+def new_shards(
+    reader: Quiet, target: Target, count: int, threads: int, woken: list[int]
+) -> dict[str, Turned]:
+    """``count`` new shards due together, on ``threads`` shard threads: their turns."""
     tools = TurnTools(Pages(reader, 1000), target.write, {}, "t")
-    turns = ThreadTurns(tools, target, ThreadsPlan(1, 1, 25), lambda: woken.append(1))
-    count = IDLE_POLLS_AT_ONCE + 2
+    turns = ThreadTurns(tools, target, ThreadsPlan(threads, 1, 25), lambda: woken.append(1))
     try:
         turns.start([(ShardTurn(f"s{n}", None), False) for n in range(count)])
-        by_shard = {t.shard: t for t in ended(turns, count)}
+        return {t.shard: t for t in ended(turns, count)}
     finally:
         turns.close()
+
+
+def test_new_shards_due_together_open_and_read_together_and_write_as_one() -> None:
+    reader, target, woken = Quiet(), Target(), list[int]()
+    reader.keys = {f"s{n}": f"k{n}" for n in range(0, IDLE_POLLS_AT_ONCE + 2, 2)}
+    by_shard = new_shards(reader, target, IDLE_POLLS_AT_ONCE + 2, 1, woken)
     assert sorted(map(len, reader.opened)) == sorted(map(len, reader.asked)) == [2, 8]
     # One write per group, holding the first page of each of its shards with records.
     written = sorted(
@@ -144,27 +150,15 @@ def test_a_new_shard_with_a_backlog_leaves_its_group_after_its_first_page() -> N
 
 
 def test_few_new_shards_are_spread_over_the_threads() -> None:
-    reader, target = Quiet(), Target()
-    tools = TurnTools(Pages(reader, 1000), target.write, {}, "t")
-    turns = ThreadTurns(tools, target, ThreadsPlan(4, 1, 25), lambda: None)
-    try:
-        turns.start([(ShardTurn(f"s{n}", None), False) for n in range(6)])
-        assert len(ended(turns, 6)) == 6
-    finally:
-        turns.close()
+    reader = Quiet()
+    assert len(new_shards(reader, Target(), 6, 4, [])) == 6
     assert sorted(map(len, reader.opened)) == [2, 2, 2]  # not one group of 6 on 4 threads
 
 
 def test_shards_that_share_a_key_are_written_each_in_turn() -> None:
     reader, target = Quiet(), Target()
     reader.keys = {"s0": "same", "s1": "same", "s2": "other"}
-    tools = TurnTools(Pages(reader, 1000), target.write, {}, "t")
-    turns = ThreadTurns(tools, target, ThreadsPlan(4, 1, 25), lambda: None)
-    try:
-        turns.start([(ShardTurn(f"s{n}", None), False) for n in range(3)])
-        assert len(ended(turns, 3)) == 3
-    finally:
-        turns.close()
+    assert len(new_shards(reader, target, 3, 4, [])) == 3
     assert [len(w) for w in target.written] == [1, 1, 1]
 
 

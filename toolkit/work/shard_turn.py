@@ -158,7 +158,7 @@ def take_turns(
     read = [_read(tools, turn, how) for turn, how in turns]
     pending = [r for r in read if isinstance(r, _Read) and r.to_write]
     together = one_write([r.changes for r in pending])
-    if together is not None and len(pending) > 1:
+    if together is not None and pending:
         tools.write([c.request for c in together])
     else:
         for one in pending:
