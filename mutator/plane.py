@@ -7,6 +7,7 @@ nothing is retried silently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mutator.stats import Counters
@@ -36,13 +37,19 @@ class CountingPlane:
         self._counters = counters
 
     def call(self, operation: str, request: dict[str, Any]) -> Answer:
-        try:
-            answer = self._inner.call(operation, request)
-        except ToolkitError as error:
-            if error.transient:
-                self._counters.retried(getattr(error, "code", "") or type(error).__name__)
-            raise
-        unprocessed = answer.body.get("UnprocessedItems") or {}
-        if any(unprocessed.values()):
-            self._counters.retried("UnprocessedItems")
-        return answer
+        outcome = self.call_all(operation, [request])[0]
+        if isinstance(outcome, ToolkitError):
+            raise outcome
+        return outcome
+
+    def call_all(
+        self, operation: str, requests: Sequence[dict[str, Any]]
+    ) -> list[Answer | ToolkitError]:
+        outcomes = self._inner.call_all(operation, requests)
+        for outcome in outcomes:
+            if isinstance(outcome, ToolkitError):
+                if outcome.transient:
+                    self._counters.retried(getattr(outcome, "code", "") or type(outcome).__name__)
+            elif any((outcome.body.get("UnprocessedItems") or {}).values()):
+                self._counters.retried("UnprocessedItems")
+        return outcomes

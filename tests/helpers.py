@@ -8,7 +8,10 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from toolkit.errors import ToolkitError
+from toolkit.wire.dataplane import Answer
 from toolkit.wire.stream_reader import Page
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,3 +92,25 @@ class OneByOne:
             except Exception as error:  # that shard's result, as StreamReader gives it
                 pages.append(error)
         return pages
+
+
+class PlaneOneByOne:
+    """``call_all`` for a data plane stand-in that answers one request at a time, as
+    DataPlane's gives them: each one's answer, or its error, not raised."""
+
+    in_flight: list[int]  # how many requests each call_all sent together
+
+    def call(self, operation: str, request: dict[str, Any]) -> Answer:
+        raise NotImplementedError
+
+    def call_all(
+        self, operation: str, requests: Sequence[dict[str, Any]]
+    ) -> list[Answer | ToolkitError]:
+        self.in_flight = [*getattr(self, "in_flight", []), len(requests)]
+        outcomes: list[Answer | ToolkitError] = []
+        for request in requests:
+            try:
+                outcomes.append(self.call(operation, request))
+            except ToolkitError as error:
+                outcomes.append(error)
+        return outcomes

@@ -7,6 +7,7 @@ tested in tests/test_http1.py and tests/test_stream_reader.py.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -64,9 +65,11 @@ class Quiet:
 class Target:
     def __init__(self) -> None:
         self.written: list[list[dict[str, Any]]] = []
+        self.sent_by: list[tuple[int, str]] = []  # each write's batches at once, and its thread
 
-    def write(self, requests: Sequence[dict[str, Any]]) -> None:
+    def write(self, requests: Sequence[dict[str, Any]], at_once: int = 1) -> None:
         self.written.append(list(requests))
+        self.sent_by.append((at_once, threading.current_thread().name))
 
 
 def ended(turns: ThreadTurns, count: int) -> list[Turned]:
@@ -81,7 +84,7 @@ def ended(turns: ThreadTurns, count: int) -> list[Turned]:
 def test_idle_polls_due_together_are_read_together_and_each_ends_its_own_way() -> None:
     reader, target, woken = Quiet(), Target(), []
     tools = TurnTools(Pages(reader, 1000), target.write, {}, "t")
-    turns = ThreadTurns(tools, target, ThreadsPlan(4, 1, 25), lambda: woken.append(1))
+    turns = ThreadTurns(tools, target, ThreadsPlan(4, 1), lambda: woken.append(1))
     count = IDLE_POLLS_AT_ONCE + 2
     due = [(ShardTurn(f"s{n}", "1", f"it-s{n}", idle_polls=3), True) for n in range(count)]
     try:
@@ -99,11 +102,11 @@ def test_idle_polls_due_together_are_read_together_and_each_ends_its_own_way() -
 
 
 def new_shards(
-    reader: Quiet, target: Target, count: int, threads: int, woken: list[int]
+    reader: Quiet, target: Target, count: int, threads: int, woken: list[int], writes: int = 1
 ) -> dict[str, Turned]:
     """``count`` new shards due together, on ``threads`` shard threads: their turns."""
     tools = TurnTools(Pages(reader, 1000), target.write, {}, "t")
-    turns = ThreadTurns(tools, target, ThreadsPlan(threads, 1, 25), lambda: woken.append(1))
+    turns = ThreadTurns(tools, target, ThreadsPlan(threads, writes), lambda: woken.append(1))
     try:
         turns.start([(ShardTurn(f"s{n}", None), False) for n in range(count)])
         return {t.shard: t for t in ended(turns, count)}
@@ -127,11 +130,20 @@ def test_new_shards_due_together_open_and_read_together_and_write_as_one() -> No
     assert woken  # they may have a backlog: the coordinator looks at once
 
 
+def test_a_write_goes_out_from_its_turns_own_thread_its_batches_together() -> None:
+    reader, target = Quiet(), Target()
+    reader.keys = {"s0": "k0", "s1": "k1"}
+    new_shards(reader, target, 2, 1, [], writes=3)
+    assert [(at_once, thread.startswith("shard")) for at_once, thread in target.sent_by] == [
+        (3, True)
+    ]
+
+
 def test_a_new_shard_with_a_backlog_leaves_its_group_after_its_first_page() -> None:
     reader, target = Quiet(), Target()
     reader.full = {"s1"}
     tools = TurnTools(Pages(reader, 4000), target.write, {}, "t")
-    turns = ThreadTurns(tools, target, ThreadsPlan(1, 1, 25), lambda: None)
+    turns = ThreadTurns(tools, target, ThreadsPlan(1, 1), lambda: None)
     try:
         turns.start([(ShardTurn(f"s{n}", None), False) for n in range(3)])
         by_shard = {t.shard: t for t in ended(turns, 3)}
@@ -165,7 +177,7 @@ def test_shards_that_share_a_key_are_written_each_in_turn() -> None:
 def test_a_shard_with_a_backlog_is_read_on_its_own_and_wakes_the_coordinator() -> None:
     reader, target, woken = Quiet(), Target(), []
     tools = TurnTools(Pages(OneByOneQuiet(reader), 1000), target.write, {}, "t")
-    turns = ThreadTurns(tools, target, ThreadsPlan(4, 1, 25), lambda: woken.append(1))
+    turns = ThreadTurns(tools, target, ThreadsPlan(4, 1), lambda: woken.append(1))
     try:
         turns.start([(ShardTurn("s1", "1", "it-s1"), False)])  # not quiet: a full page last
         (turned,) = ended(turns, 1)

@@ -17,6 +17,7 @@ from mutator.oplog import OpLog
 from mutator.rate import RateRange
 from mutator.run import MutateSettings, Mutation
 from mutator.stats import Counters
+from tests.helpers import PlaneOneByOne
 from toolkit.errors import ServiceBusy, ServiceError, TerminalError, ToolkitError
 from toolkit.logic.items import Item, digest, key_id, key_of
 from toolkit.logic.table_schema import KeyAttribute
@@ -44,7 +45,7 @@ _TIME = FakeTime()
 NO_WAIT = RetryPolicy(base=0.01, cap=0.01, give_up_after=1.0, sleep=_TIME.sleep, clock=_TIME.clock)
 
 
-class FakeServer:
+class FakeServer(PlaneOneByOne):
     """PutItem, DeleteItem and BatchWriteItem on a dict; ``fail(n)`` may raise for call n."""
 
     def __init__(self, fail: Callable[[int], ToolkitError | None] = lambda _: None) -> None:

@@ -66,7 +66,7 @@ class Target:
     def __init__(self) -> None:
         self.written: list[dict[str, Any]] = []
 
-    def write(self, requests: Sequence[dict[str, Any]]) -> None:
+    def write(self, requests: Sequence[dict[str, Any]], at_once: int = 1) -> None:
         self.written.extend(requests)
 
 

@@ -160,7 +160,7 @@ class KeyedTarget:
         self.history: dict[str, list[int]] = {}
         self.lock = threading.Lock()
 
-    def write(self, requests: Sequence[dict[str, Any]]) -> None:
+    def write(self, requests: Sequence[dict[str, Any]], at_once: int = 1) -> None:
         keys = [self._key(r) for r in requests]
         assert len(keys) == len(set(keys)), "a batch holds one operation per key"
         with self.lock:

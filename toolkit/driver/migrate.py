@@ -35,7 +35,7 @@ from toolkit.wire.stream_reader import StreamReader
 from toolkit.wire.stream_setup import StreamPlan, enable_stream, plan_stream
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
-from toolkit.work.replay_turns import RoundsPlan, reads_in_flight
+from toolkit.work.replay_turns import RoundsPlan, reads_in_flight, writes_in_flight
 from toolkit.work.replay_work import ShardTurnsFromConfig
 from toolkit.work.segment_copy import CopyTools
 from toolkit.work.snapshot import (
@@ -295,12 +295,10 @@ def _spark_rounds(run: _Run, settings: ReplaySettings, arn: str) -> RoundsPlan:
 
 
 def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
-    batch = run.config.target.batch_size
     source = run.config.source
     settings = replace(
         run.options.replay,
         renames=run.renames,
-        batch_size=batch,
         table=source.table,
         settle_seconds=source.stream_visibility_seconds,
     )
@@ -317,7 +315,7 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
         run.source.where,
         run.options.retry,
     )
-    writer = run.writer(settings.max_shards_at_once)
+    writer = run.writer(writes_in_flight(settings.max_shards_at_once, settings.writes_at_once))
     rounds = None if run.options.engine.in_process else _spark_rounds(run, settings, arn)
     summary = Replayer(reader, writer, run.state, settings, status, run.stop, rounds).run()
     run.state.put("drained_at", str(time.time()) if summary.drained else "")

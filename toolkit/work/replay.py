@@ -78,8 +78,7 @@ class ReplaySettings:
     pace: PollPace = field(default_factory=PollPace)
     describe_interval: float = 10.0  # how often the whole stream is listed
     max_shards_at_once: int = 8
-    writes_at_once: int = 8  # parts of one page written in parallel
-    batch_size: int = 25  # the target's BatchWriteItem size: parts are whole batches
+    writes_at_once: int = 8  # batches of one write in flight together
     records_per_apply: int = 4000  # pages read before one write and checkpoint, in a backlog
 
 
@@ -135,9 +134,7 @@ class Replayer:
         settings = self.settings
         if self.rounds is not None:
             return self.rounds
-        return ThreadsPlan(
-            settings.max_shards_at_once, settings.writes_at_once, settings.batch_size
-        )
+        return ThreadsPlan(settings.max_shards_at_once, settings.writes_at_once)
 
     def _tools(self) -> TurnTools:
         """The turns' tools on this process's threads (a round's engine has its own)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -38,23 +38,13 @@ class Turns(Protocol):
 
 
 class Writer(Protocol):
-    def write(self, requests: Sequence[dict[str, Any]]) -> None: ...
-
-
-def page_parts(
-    requests: list[dict[str, Any]], parts_at_most: int, batch: int
-) -> list[list[dict[str, Any]]]:
-    """A page's writes cut into at most ``parts_at_most`` even parts of whole batches,
-    so that no part sends a short batch before the last one."""
-    size = -(-len(requests) // parts_at_most // batch) * batch or batch
-    return [requests[i : i + size] for i in range(0, len(requests), size)] or [requests]
+    def write(self, requests: Sequence[dict[str, Any]], at_once: int = 1) -> None: ...
 
 
 @dataclass(frozen=True)
 class ThreadsPlan:
     shards_at_once: int
-    writes_at_once: int  # parts of one page written in parallel
-    batch_size: int  # the target's BatchWriteItem size: parts are whole batches
+    writes_at_once: int  # batches of one write in flight together, on its turn's thread
 
 
 # Idle shards due together, polled by one thread with their GetRecords in flight
@@ -68,6 +58,11 @@ def reads_in_flight(shards_at_once: int) -> int:
     (fewer are opened again and again): a group of idle polls on each shard thread,
     and a read ahead on each read thread."""
     return shards_at_once * (IDLE_POLLS_AT_ONCE + 1)
+
+
+def writes_in_flight(shards_at_once: int, writes_at_once: int) -> int:
+    """The most writes ``ThreadTurns`` has in flight at once: each turn's batches."""
+    return shards_at_once * writes_at_once
 
 
 class ThreadTurns:
@@ -87,11 +82,10 @@ class ThreadTurns:
         self._tasks = 0  # submitted and not yet taken back (the coordinator's thread only)
         self._lock = threading.Lock()
         width = plan.shards_at_once
-        # Three pools, so that a turn waiting on a read ahead or on its writes never
-        # holds a thread those need.
+        # Two pools, so that a turn waiting on a read ahead never holds a thread it needs.
+        # A turn's writes go in flight together on its own thread: no hand-off.
         self._turn_pool = ThreadPoolExecutor(width, "shard")
         self._read_pool = ThreadPoolExecutor(width, "read")
-        self._write_pool = ThreadPoolExecutor(plan.writes_at_once, "write")
 
     def start(self, due: Sequence[tuple[ShardTurn, bool]]) -> None:
         """A shard with a backlog has a thread of its own. Shards due together that
@@ -159,10 +153,9 @@ class ThreadTurns:
         return take_turns(self._tools, [(t, _given(r)) for t, r in zip(turns, reads, strict=True)])
 
     def close(self) -> None:
-        """The pools are left last to first: a turn's reads and writes end before it."""
+        """The pools are left last to first: a turn's reads ahead end before it."""
         self._turn_pool.shutdown()
         self._read_pool.shutdown()
-        self._write_pool.shutdown()
 
     def _read_ahead(self, shard: str, iterator: str) -> None:
         future = self._read_pool.submit(self._tools.pages.read, iterator)
@@ -170,16 +163,9 @@ class ThreadTurns:
             self._ahead[shard] = (iterator, future)
 
     def _write(self, requests: Sequence[dict[str, Any]]) -> None:
-        """One page's changes (one per key), in parts at once; back once all are acknowledged."""
-        plan = self._plan
-        parts = page_parts(list(requests), plan.writes_at_once, plan.batch_size)
-        if len(parts) == 1:
-            self._writer.write(requests)
-            return
-        futures = [self._write_pool.submit(self._writer.write, part) for part in parts]
-        wait(futures)  # a failure is raised only once no part is still in flight
-        for future in futures:
-            future.result()
+        """One write's batches, in flight together on this thread; back once all are
+        acknowledged."""
+        self._writer.write(requests, self._plan.writes_at_once)
 
 
 def _result_of(future: Future[Read]) -> Callable[[str], Read]:

@@ -29,6 +29,10 @@ class Plane(Protocol):
 
     def call(self, operation: str, request: dict[str, Any]) -> Answer: ...
 
+    def call_all(
+        self, operation: str, requests: Sequence[dict[str, Any]]
+    ) -> list[Answer | ToolkitError]: ...
+
 
 @dataclass(frozen=True)
 class TargetCapabilities:
@@ -71,41 +75,59 @@ class BatchWriter:
         self._policy = policy
         self._key_names = tuple(key_names)
 
-    def write(self, requests: Sequence[WriteRequest]) -> None:
-        """Write all requests; return only once the target acknowledged every one."""
+    def write(self, requests: Sequence[WriteRequest], at_once: int = 1) -> None:
+        """Write all requests; return only once the target acknowledged every one.
+        ``at_once``: batches in flight together, on this thread (their waits for the
+        target overlap without a hand-off to other threads)."""
         size = self._capabilities.batch_size
-        for start in range(0, len(requests), size):
-            self._write_batch(list(requests[start : start + size]))
+        batches = [list(requests[at : at + size]) for at in range(0, len(requests), size)]
+        for at in range(0, len(batches), max(1, at_once)):
+            self._write_batches(batches[at : at + max(1, at_once)])
 
-    def _write_batch(self, pending: list[WriteRequest]) -> None:
+    def _write_batches(self, pending: list[list[WriteRequest]]) -> None:
+        """Send the batches together, then again what is left of each (its unprocessed
+        items, or all of it after a transient error) until the policy gives up."""
         delays = self._policy.delays()
         while pending:
             self._budget.wait_turn()
-            try:
-                pending = self._send(pending)
-            except ToolkitError as error:
-                if not error.transient:
-                    raise self._failed(pending, error) from None
-                failure: ToolkitError | None = error
-            else:
-                failure = None
-                if not pending:
-                    return
+            left: list[list[WriteRequest]] = []
+            failure: ToolkitError | None = None
+            for batch, outcome in zip(pending, self._send_all(pending), strict=True):
+                if isinstance(outcome, ToolkitError):
+                    if not outcome.transient:
+                        raise self._failed(batch, outcome) from None
+                    left.append(batch)
+                    failure = outcome
+                elif outcome:
+                    left.append(outcome)
+            pending = left
+            if not pending:
+                return
             delay = next(delays, None)
             if delay is None:
-                raise self._failed(pending, failure) from None
+                raise self._failed([r for batch in pending for r in batch], failure) from None
             self._policy.sleep(delay)
 
-    def _send(self, batch: list[WriteRequest]) -> list[WriteRequest]:
-        request: dict[str, Any] = {"RequestItems": {self._table: batch}}
+    def _send_all(
+        self, batches: list[list[WriteRequest]]
+    ) -> list[list[WriteRequest] | ToolkitError]:
+        """Each batch's unprocessed requests (empty: all written), or its error."""
         reported = self._capabilities.reports_consumed_capacity
-        if reported and self._budget.limited:
-            request["ReturnConsumedCapacity"] = "TOTAL"
-        body = self._plane.call("BatchWriteItem", request).body
+        extra = {"ReturnConsumedCapacity": "TOTAL"} if reported and self._budget.limited else {}
+        requests = [{"RequestItems": {self._table: batch}, **extra} for batch in batches]
+        answers = self._plane.call_all("BatchWriteItem", requests)
+        return [
+            self._unprocessed(batch, answer) if isinstance(answer, Answer) else answer
+            for batch, answer in zip(batches, answers, strict=True)
+        ]
+
+    def _unprocessed(self, batch: list[WriteRequest], answer: Answer) -> list[WriteRequest]:
+        body = answer.body
         for used in body.get("ConsumedCapacity", ()):
             self._budget.spend(float(used.get("CapacityUnits", 0)))
         unprocessed: list[WriteRequest] = body.get("UnprocessedItems", {}).get(self._table, [])
-        if not reported and self._budget.limited:  # Alternator: count what was written
+        if not self._capabilities.reports_consumed_capacity and self._budget.limited:
+            # Alternator: count what was written
             done = batch if not unprocessed else [r for r in batch if r not in unprocessed]
             self._budget.spend(sum(map(write_units, done)))
         return unprocessed
