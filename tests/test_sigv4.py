@@ -115,3 +115,21 @@ def test_the_signing_key_follows_the_day_and_the_secret() -> None:
 )
 def test_canonical_path(path: str, canonical: str) -> None:
     assert canonical_path(path) == canonical
+
+
+def test_one_signer_signs_each_shape_as_its_own_within_a_second() -> None:
+    """What a shape shares is kept per second: another target, host, token or key in
+    the same second is never signed with a kept shape that is not its own."""
+    signer = Signer("us-east-1")
+    when = datetime.datetime(2026, 12, 1, 18, 0, 0, 250000, tzinfo=datetime.UTC)
+    shapes = [
+        ("http://h:1", "DynamoDB_20120810.GetRecords", ReadOnlyCredentials("AK", "s", None)),
+        ("http://h:1", "DynamoDB_20120810.GetShardIterator", ReadOnlyCredentials("AK", "s", None)),
+        ("http://h:2", "DynamoDB_20120810.GetRecords", ReadOnlyCredentials("AK", "s", None)),
+        ("http://h:1", "DynamoDB_20120810.GetRecords", ReadOnlyCredentials("AK", "s", "t1")),
+        ("http://h:1", "DynamoDB_20120810.GetRecords", ReadOnlyCredentials("AK2", "s", "t1")),
+    ]
+    for url, target, secret in shapes * 2:
+        ours = signer.headers(host_of(url), "/", target, b"{}", secret, when.timestamp())
+        ours.pop("Host")
+        assert ours == botocore_headers(url, target, b"{}", secret, "us-east-1", when)

@@ -3,7 +3,8 @@
 botocore's SigV4Auth derives the signing key (four HMACs) and builds a request
 object and a header map for every request: about 10 us per item in 25-item
 batches. Every data-plane request has the same shape (POST, JSON, one target
-header), so this signer keeps the key per secret and day and does one body
+header), so this signer keeps the key per secret and day, and what a request
+shape (host, target, credentials) shares within a second, and does one body
 SHA-256, one canonical-request SHA-256 and one HMAC per request. Its output is
 byte-for-byte what botocore would sign (tests/test_sigv4.py checks it against
 botocore). Pure: no I/O, no clock of its own.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
 
@@ -58,30 +60,35 @@ class Signer:
         self._service = service
         self._key: tuple[str | None, str, bytes] = (None, "", b"")  # (secret key, day, signing key)
         self._second: tuple[int, str, str] = (-1, "", "")  # (epoch second, stamp, scope)
+        # What the requests of one shape share in one second: all but the body's hash
+        # and the signature. By (host, path, target, stamp, token, access key).
+        self._shapes: dict[tuple[str, str, str, str, str | None, str | None], _Shape] = {}
 
     def headers(
         self, host: str, path: str, target: str, body: bytes, secret: Secret, now: float
     ) -> dict[str, str]:
         """The request's headers, Authorization included, for the time `now` (epoch s)."""
         stamp, scope = self._stamp(now)
-        token = secret.token
-        headers = {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": stamp}
-        if token:
-            headers["X-Amz-Security-Token"] = token
-        headers["X-Amz-Target"] = target
-        # The names above are already in sorted order once lower-cased.
-        names = SIGNED_WITH_TOKEN if token else SIGNED
-        lines = "".join(f"{name.lower()}:{' '.join(v.split())}\n" for name, v in headers.items())
-        canonical = f"POST\n{path}\n\n{lines}\n{names}\n{hashlib.sha256(body).hexdigest()}"
+        shape = self._shape(host, path, target, stamp, scope, secret)
+        canonical = shape.canonical + hashlib.sha256(body).hexdigest()
         digest = hashlib.sha256(canonical.encode()).hexdigest()
-        to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{digest}".encode()
         # hmac.digest: OpenSSL's one-shot HMAC, without an HMAC object per request.
-        signature = hmac.digest(self._signing_key(secret.secret_key, stamp[:8]), to_sign, "sha256")
-        headers["Authorization"] = (
-            f"{ALGORITHM} Credential={secret.access_key}/{scope}, "
-            f"SignedHeaders={names}, Signature={signature.hex()}"
-        )
+        key = self._signing_key(secret.secret_key, stamp[:8])
+        signature = hmac.digest(key, (shape.to_sign + digest).encode(), "sha256")
+        headers = shape.headers.copy()
+        headers["Authorization"] = shape.authorization + signature.hex()
         return headers
+
+    def _shape(
+        self, host: str, path: str, target: str, stamp: str, scope: str, secret: Secret
+    ) -> _Shape:
+        key = (host, path, target, stamp, secret.token, secret.access_key)
+        shape = self._shapes.get(key)
+        if shape is None:
+            if len(self._shapes) >= 64:  # past seconds' shapes: not asked for again
+                self._shapes.clear()
+            shape = self._shapes[key] = _Shape.of(host, path, target, stamp, scope, secret)
+        return shape
 
     def _stamp(self, now: float) -> tuple[str, str]:
         """The X-Amz-Date and the credential scope of `now`, kept for its whole second."""
@@ -103,3 +110,31 @@ class Signer:
             key = hmac.new(key, part.encode(), "sha256").digest()
         self._key = (secret_key, day, key)  # one tuple: readers never see half of it
         return key
+
+
+@dataclass(frozen=True)
+class _Shape:
+    headers: dict[str, str]  # every header but Authorization
+    canonical: str  # the canonical request, up to the body's hash
+    to_sign: str  # the string to sign, up to the canonical request's hash
+    authorization: str  # the Authorization header, up to the signature
+
+    @classmethod
+    def of(
+        cls, host: str, path: str, target: str, stamp: str, scope: str, secret: Secret
+    ) -> _Shape:
+        token = secret.token
+        headers = {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": stamp}
+        if token:
+            headers["X-Amz-Security-Token"] = token
+        headers["X-Amz-Target"] = target
+        # The names above are already in sorted order once lower-cased.
+        names = SIGNED_WITH_TOKEN if token else SIGNED
+        lines = "".join(f"{name.lower()}:{' '.join(v.split())}\n" for name, v in headers.items())
+        return cls(
+            headers,
+            f"POST\n{path}\n\n{lines}\n{names}\n",
+            f"{ALGORITHM}\n{stamp}\n{scope}\n",
+            f"{ALGORITHM} Credential={secret.access_key}/{scope}, "
+            f"SignedHeaders={names}, Signature=",
+        )
