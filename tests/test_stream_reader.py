@@ -48,7 +48,7 @@ def _shard(request: dict[str, Any]) -> str:
 
 def reader(plane: ScriptedPlane) -> StreamReader:
     policy = RetryPolicy(sleep=lambda _: None)
-    return StreamReader(cast(Any, None), cast(DataPlane, plane), "arn:s", "source", policy)
+    return StreamReader(cast(DataPlane, plane), "arn:s", policy)
 
 
 def test_each_shard_read_together_gets_its_own_outcome() -> None:
@@ -101,3 +101,57 @@ def test_iterators_opened_together_each_get_their_own_outcome() -> None:
     assert isinstance(d, ChangesLost) and "shard d of arn:s is gone" in str(d)
     with pytest.raises(ChangesLost):  # one shard's iterator raises what iterators_all gives
         reader(plane).iterator("c", "6")
+
+
+class ListingPlane:
+    """DescribeStream answered from a script, one answer (or error) per call."""
+
+    def __init__(self, *answers: dict[str, Any] | ToolkitError) -> None:
+        self.answers = list(answers)
+        self.asked: list[dict[str, Any]] = []
+
+    def call(self, operation: str, request: dict[str, Any], api: str = "") -> Answer:
+        assert operation == "DescribeStream"
+        self.asked.append(dict(request))
+        answer = self.answers.pop(0)
+        if isinstance(answer, ToolkitError):
+            raise answer
+        return Answer({"StreamDescription": answer}, 10)
+
+
+def listed(*shards: tuple[str, str | None], last: str | None = None) -> dict[str, Any]:
+    page: dict[str, Any] = {
+        "Shards": [{"ShardId": s, **({"ParentShardId": p} if p else {})} for s, p in shards]
+    }
+    return {**page, "LastEvaluatedShardId": last} if last else page
+
+
+def test_the_listing_follows_its_pages_through_the_data_plane_and_retries_throttling() -> None:
+    plane = ListingPlane(
+        listed(("a", None), ("b", "a"), last="b"),
+        ServiceBusy("too many calls", code="LimitExceededException"),
+        listed(("c", "a")),
+    )
+    shards = StreamReader(cast(DataPlane, plane), "arn:s", RetryPolicy(sleep=lambda _: None))
+    assert [(s.shard_id, s.parent_id) for s in shards.shards()] == [
+        ("a", None),
+        ("b", "a"),
+        ("c", "a"),
+    ]
+    assert [r.get("ExclusiveStartShardId") for r in plane.asked] == [None, "b", "b"]
+    assert all(r["Limit"] == 100 and r["StreamArn"] == "arn:s" for r in plane.asked)
+
+
+def test_children_through_the_data_plane_or_none_where_the_filter_is_refused() -> None:
+    policy = RetryPolicy(sleep=lambda _: None)
+    plane = ListingPlane(
+        listed(("b", "a"), ("c", "a")),
+        ServiceError("no such filter", code="ValidationException"),
+        listed(("x", None)),  # a server that ignores the filter: shards that are not children
+    )
+    streams = StreamReader(cast(DataPlane, plane), "arn:s", policy)
+    children = streams.children("a")
+    assert children is not None and [s.shard_id for s in children] == ["b", "c"]
+    assert plane.asked[0]["ShardFilter"] == {"Type": "CHILD_SHARDS", "ShardId": "a"}
+    assert streams.children("a") is None
+    assert streams.children("a") is None

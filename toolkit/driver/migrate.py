@@ -305,14 +305,12 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
     arn = run.state.get("stream")
     assert arn is not None  # recorded by _enable
     reader = StreamReader(
-        run.source.streams(),
         run.source.data_plane(
             reads_in_flight(settings.max_shards_at_once),
             streams=True,
             patience=run.options.retry.give_up_after,
         ),
         arn,
-        run.source.where,
         run.options.retry,
     )
     writer = run.writer(writes_in_flight(settings.max_shards_at_once, settings.writes_at_once))

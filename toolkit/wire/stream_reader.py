@@ -1,4 +1,6 @@
-"""Reading a DynamoDB stream: its shards (control plane), their records (data plane).
+"""Reading a DynamoDB stream: its shards and their records, through the data plane
+(a listing's cost grows with the shards); the setup's first listing goes through
+boto3 (``describe_shards``).
 
 DescribeStream answers 100 shards a page and at most 10 calls a second per
 stream (the DynamoDB Streams API reference), so every page is paced and its
@@ -59,8 +61,12 @@ def describe_shards(
     policy: RetryPolicy | None = None,
     pacer: Pacer | None = None,
 ) -> list[Shard]:
-    """Every shard the stream lists now, following DescribeStream's pages."""
-    describe = _Describe(client, arn, where, policy or RetryPolicy(), pacer or _pacer())
+    """Every shard the stream lists now, following DescribeStream's pages (boto3)."""
+    describe = _Describe(_by_client(client, where), policy or RetryPolicy(), pacer or _pacer())
+    return _listing(describe, arn)
+
+
+def _listing(describe: _Describe, arn: str) -> list[Shard]:
     shards: list[Shard] = []
     request: dict[str, Any] = {"StreamArn": arn, "Limit": SHARDS_PER_PAGE}
     while True:
@@ -76,46 +82,55 @@ def _pacer() -> Pacer:
     return Pacer(DESCRIBES_PER_SECOND)
 
 
+Send = Callable[[dict[str, Any]], dict[str, Any]]  # one DescribeStream: its StreamDescription
+
+
+def _by_client(client: DynamoDBStreamsClient, where: str) -> Send:
+    def send(request: dict[str, Any]) -> dict[str, Any]:
+        with translated("DescribeStream", where):
+            return dict(client.describe_stream(**request)["StreamDescription"])
+
+    return send
+
+
+def _by_plane(plane: DataPlane) -> Send:
+    """Through the data plane: a listing's cost grows with the shards, and botocore's
+    parsing of a page of 100 shards costs about ten times orjson's."""
+
+    def send(request: dict[str, Any]) -> dict[str, Any]:
+        answer = plane.call("DescribeStream", request, STREAMS_API)
+        return dict(answer.body["StreamDescription"])
+
+    return send
+
+
 class _Describe:
     """One DescribeStream call: paced, its throttling retried."""
 
-    def __init__(
-        self, client: DynamoDBStreamsClient, arn: str, where: str, policy: RetryPolicy, pacer: Pacer
-    ) -> None:
-        self._client, self._arn, self._where = client, arn, where
-        self._policy, self._pacer = policy, pacer
+    def __init__(self, send: Send, policy: RetryPolicy, pacer: Pacer) -> None:
+        self._send, self._policy, self._pacer = send, policy, pacer
 
     def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
         def once() -> dict[str, Any]:
             wait = self._pacer.reserve(self._policy.clock())
             if wait > 0:
                 self._policy.sleep(wait)
-            with translated("DescribeStream", self._where):
-                answer = self._client.describe_stream(**request)
-            return dict(answer["StreamDescription"])
+            return self._send(request)
 
         return call_with_retries(once, self._policy)
 
 
 class StreamReader:
-    def __init__(
-        self,
-        client: DynamoDBStreamsClient,
-        plane: DataPlane,
-        arn: str,
-        where: str,
-        policy: RetryPolicy,
-    ) -> None:
-        self._client = client
+    """A stream's shards and records, all through the data plane."""
+
+    def __init__(self, plane: DataPlane, arn: str, policy: RetryPolicy) -> None:
         self._plane = plane
         self._arn = arn
-        self._where = where
         self._policy = policy
-        self._pacer = _pacer()
-        self._describe = _Describe(client, arn, where, policy, self._pacer)
+        self._describe = _Describe(_by_plane(plane), policy, _pacer())
 
     def shards(self) -> list[Shard]:
-        return describe_shards(self._client, self._arn, self._where, self._policy, self._pacer)
+        return _listing(self._describe, self._arn)
 
     def children(self, shard_id: str) -> list[Shard] | None:
         """The shard's children (ShardFilter CHILD_SHARDS), or None where the server

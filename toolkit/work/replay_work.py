@@ -75,7 +75,7 @@ def _tools(work: ShardTurnsFromConfig, share: float) -> TakeTurns:
     threads = work.turns_at_once
     source = connect("source", config.source)
     plane = source.data_plane(threads, streams=True, patience=work.patience)
-    reader = StreamReader(source.streams(), plane, work.stream, source.where, policy)
+    reader = StreamReader(plane, work.stream, policy)
     target = connect("target", config.target).data_plane(threads, patience=work.patience)
     writer = BatchWriter(
         *(target, config.target.table, TargetCapabilities.of(config.target)),
