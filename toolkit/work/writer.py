@@ -81,8 +81,9 @@ class BatchWriter:
         target overlap without a hand-off to other threads)."""
         size = self._capabilities.batch_size
         batches = [list(requests[at : at + size]) for at in range(0, len(requests), size)]
-        for at in range(0, len(batches), max(1, at_once)):
-            self._write_batches(batches[at : at + max(1, at_once)])
+        step = max(1, at_once)
+        for at in range(0, len(batches), step):
+            self._write_batches(batches[at : at + step])
 
     def _write_batches(self, pending: list[list[WriteRequest]]) -> None:
         """Send the batches together, then again what is left of each (its unprocessed
