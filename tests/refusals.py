@@ -2,8 +2,10 @@
 
 Each case runs `toolkit migrate` as a user would, and `toolkit verify` and
 `toolkit mutate` where the same input reaches them. Before and after each run the
-case looks at both servers: the tables of this test on each side, every item of
-them, and the source's stream. A refused command must change none of it.
+case looks at both servers (the tables of this test on each side, every item of
+them, and the source's stream) and at the files of the test's folder, the run's
+working directory, where its state file goes. A refused command must change none
+of it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Seen:
     source_items: dict[str, Any] | None
     target_items: dict[str, Any] | None
     stream: tuple[Any, Any]  # the source's StreamSpecification and LatestStreamArn
+    files: list[str]  # the test folder's files (a state file, its lock), by path
 
 
 @dataclass
@@ -73,6 +76,7 @@ class Case:
             self._items(self.endpoints.source, self.source),
             self._items(self.endpoints.target, self.target),
             (description.get("StreamSpecification"), description.get("LatestStreamArn")),
+            sorted(str(path.relative_to(self.tmp)) for path in self.tmp.rglob("*")),
         )
 
     def refused(self, command: str, config: Path, *phrases: str) -> str:

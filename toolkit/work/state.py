@@ -77,22 +77,40 @@ class RunState:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        lock_path = path.parent / f"{path.name}.lock"
-        had_lock_file = lock_path.exists()
-        self._lock_file = _take_lock(path, lock_path)
+        self._lock_path = path.parent / f"{path.name}.lock"
+        self._had_lock_file = self._lock_path.exists()
+        self._lock_file = _take_lock(path, self._lock_path)
         try:
+            self.created = not path.exists()  # this run made the file
             _check_existing(path)
             self._db = _open(path)
         except BaseException:
             # Refused: leave the folder as it was found, lock file included.
-            if not had_lock_file:
-                lock_path.unlink(missing_ok=True)
-            self._lock_file.close()
+            self._drop_lock_file()
             raise
         self._mutex = threading.Lock()
+        self._touched = False  # a side may have changed since: the file must stay
 
-    def close(self) -> None:
+    def touching(self) -> None:
+        """From here on a table, a stream or a file may change: keep the state whatever
+        happens. Every write of progress says the same."""
+        self._touched = True
+
+    def close(self, *, drop_if_untouched: bool = False) -> None:
+        """Close the file; with ``drop_if_untouched``, a file this run created and used
+        for nothing but its claims is removed (a refused run leaves the folder as it was)."""
         self._db.close()
+        if drop_if_untouched and self.created and not self._touched:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._drop_lock_file()
+            return
+        self._lock_file.close()
+
+    def _drop_lock_file(self) -> None:
+        # Removed while still held, so no other run can take it in between.
+        if not self._had_lock_file:
+            self._lock_path.unlink(missing_ok=True)
         self._lock_file.close()
 
     def get(self, name: str) -> str | None:
@@ -101,10 +119,12 @@ class RunState:
         return None if row is None else str(row[0])
 
     def put(self, name: str, value: str) -> None:
+        self._touched = True
         with self._mutex:
             self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (name, value))
 
     def put_many(self, values: dict[str, str]) -> None:
+        self._touched = True
         with self._mutex:
             self._db.executemany("INSERT OR REPLACE INTO run VALUES (?, ?)", values.items())
 
@@ -112,7 +132,8 @@ class RunState:
         """Record ``value`` the first time; later runs must bring the same one."""
         recorded = self.get(name)
         if recorded is None:
-            self.put(name, value)
+            with self._mutex:  # a claim alone is no progress: a refused run may drop it
+                self._db.execute("INSERT INTO run VALUES (?, ?)", (name, value))
         elif recorded != value:
             raise UserError(
                 f"the state file {self.path} belongs to {name} {recorded!r}, not {value!r}; {hint}"
@@ -136,6 +157,7 @@ class RunState:
     def checkpoint(self, segment: int, last_key: dict[str, Any] | None, items: int) -> None:
         """A page is written: continue after ``last_key``; None means the segment is done."""
         key = orjson.dumps(last_key) if last_key is not None else None
+        self._touched = True
         with self._mutex:
             self._db.execute(
                 "UPDATE segments SET last_key = ?, items = items + ?, pages = pages + 1, "
@@ -145,6 +167,7 @@ class RunState:
 
     def record_shards(self, shards: list[tuple[str, str | None]], at_enabling: bool) -> None:
         """Remember shards as they are seen; known ones keep their progress."""
+        self._touched = True
         with self._mutex:
             self._db.executemany(
                 "INSERT OR IGNORE INTO shards (shard_id, parent_id, at_enabling) VALUES (?, ?, ?)",
@@ -163,6 +186,7 @@ class RunState:
         """Each shard's changes up to its ``sequence`` are acknowledged by the target:
         one transaction for all (what a step of the replay took back)."""
         rows = [(c.sequence, c.records, int(c.finished), c.shard_id) for c in checkpoints]
+        self._touched = True
         with self._mutex:
             self._db.execute("BEGIN")
             try:
@@ -192,6 +216,7 @@ class RunState:
         self, export: str, file_key: str, items: int, detail: object = None
     ) -> None:
         blob = orjson.dumps(detail) if detail is not None else None
+        self._touched = True
         with self._mutex:
             self._db.execute(
                 "INSERT OR REPLACE INTO export_files VALUES (?, ?, ?, ?)",
