@@ -14,6 +14,7 @@ from typing import Any
 
 from toolkit.config import MigrationConfig
 from toolkit.errors import UserError
+from toolkit.logic.table_identity import COMPARED_WITH_ITSELF, refuse_same_table
 from toolkit.logic.table_schema import check_renames, key_schema, renamed_key_schema, show
 from toolkit.wire.connections import Connection
 from toolkit.wire.schema import describe, describe_source, ttl_attribute
@@ -67,6 +68,9 @@ def read_layout(config: MigrationConfig, source: Connection, target: Connection)
             f"target table {config.target.table} does not exist on {target.where}; "
             "check target.table (or --target-table), or run `toolkit migrate` first"
         )
+    refuse_same_table(
+        described, target_described, (source.where, target.where), COMPARED_WITH_ITSELF
+    )
     keys = key_schema(described)
     wanted, found = renamed_key_schema(keys, renames), key_schema(target_described)
     if found != wanted:

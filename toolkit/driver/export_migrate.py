@@ -29,6 +29,7 @@ from toolkit.driver.migrate import (
     _replay,
     _Run,
     _stopped,
+    check_target,
 )
 from toolkit.driver.observers import watched
 from toolkit.errors import UserError
@@ -75,6 +76,7 @@ def run_export_migration(
     table = config.source.table or "(the exported one)"
     check_renames(list(config.rename_map.items()), keys, ttl, table, config.origin)
     target = connect("target", config.target, options.metrics)
+    check_target(target, config, description, live)
     state = RunState(options.state_path)
     progress, status = watched(progress, status, state, options.metrics)
     options = replace(options, retry=stoppable(options.retry, stop))
@@ -85,6 +87,7 @@ def run_export_migration(
         plan = _claim_and_plan(run, parts, live[1] if live else None)
         if _stopped(stop, "before any table was touched"):
             return MigrationResult(None, None)
+        state.touching()
         if live:
             _prepare_target(run, ttl)
         else:
@@ -99,7 +102,7 @@ def run_export_migration(
         log.info("Done loading the export. Starting to transfer changes")
         return MigrationResult(snapshot, _replay(run, status))
     finally:
-        state.close()
+        state.close(drop_if_untouched=True)
 
 
 def _claim_and_plan(

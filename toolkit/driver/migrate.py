@@ -27,10 +27,18 @@ from toolkit.driver.observers import watched
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.errors import UserError
+from toolkit.logic.table_identity import refuse_same_table
 from toolkit.logic.table_schema import check_renames, key_schema, renamed_key_schema
 from toolkit.wire.connections import Connection, connect
 from toolkit.wire.retry import RetryPolicy, stoppable
-from toolkit.wire.schema import copy_ttl, describe_source, ensure_target, ttl_attribute
+from toolkit.wire.schema import (
+    check_target_keys,
+    copy_ttl,
+    describe,
+    describe_source,
+    ensure_target,
+    ttl_attribute,
+)
 from toolkit.wire.stream_reader import StreamReader
 from toolkit.wire.stream_setup import StreamPlan, enable_stream, plan_stream
 from toolkit.wire.throughput import CapacityBudget
@@ -50,6 +58,7 @@ from toolkit.work.state import RunState
 from toolkit.work.writer import BatchWriter, TargetCapabilities
 
 log = logging.getLogger("migrator")
+_Described = tuple[Connection, dict[str, Any]]  # a side's connection and its table
 TURNS_PER_TASK = 256  # a Spark task's turns in one round, at most
 # A round costs a job per task slot (tens of ms of the driver's and the JVM's CPU
 # each): its tasks follow their shards this long, so that a quiet stream's replay
@@ -143,6 +152,7 @@ def run_migration(
     check_renames(list(config.rename_map.items()), keys, ttl, config.source.table, config.origin)
     segments = config.source.scan_segments or default_segments(description)
     _check_skipped(config, segments)
+    check_target(target, config, description, (source, description))
     state = RunState(options.state_path)
     progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
@@ -150,12 +160,13 @@ def run_migration(
     try:
         run = _Run(options, source, target, description, state, progress, stop)
         _claim(run, segments)
-        state.put("source_items", str(description.get("ItemCount") or ""))  # status's ETA
         plan = None
         if config.target.stream_changes:
             plan = plan_stream(description, state, options.accept_existing_stream)
         if _stopped(stop, "before any table was touched"):
             return MigrationResult(None, None)
+        state.touching()
+        state.put("source_items", str(description.get("ItemCount") or ""))  # status's ETA
         _prepare_target(run, ttl)
         if _stopped(stop, "while preparing the target table: the source's stream was not touched"):
             return MigrationResult(None, None)
@@ -167,7 +178,21 @@ def run_migration(
         log.info("Done transferring table snapshot. Starting to transfer changes")
         return MigrationResult(snapshot, _replay(run, status))
     finally:
-        state.close()
+        state.close(drop_if_untouched=True)
+
+
+def check_target(
+    target: Connection, config: MigrationConfig, wanted: dict[str, Any], source: _Described | None
+) -> None:
+    """Before the state file is created: reach the target (its endpoint, TLS and
+    credentials), check an existing target table's keys against ``wanted``'s, and refuse
+    a target that is the ``source`` table itself."""
+    existing = describe(target.control(), config.target.table, target.where)
+    if existing is None:
+        return
+    if source is not None:
+        refuse_same_table(source[1], existing, (source[0].where, target.where))
+    check_target_keys(wanted, existing, config.rename_map)
 
 
 def _check_skipped(config: MigrationConfig, segments: int) -> None:

@@ -71,12 +71,7 @@ def ensure_target(
     wanted = renamed_key_schema(key_schema(source), renames)
     existing = describe(client, table, where)
     if existing is not None:
-        found = key_schema(existing)
-        if found != wanted:
-            raise UserError(
-                f"target table {table} has key schema [{show(found)}] but the source needs "
-                f"[{show(wanted)}]; drop the target table or point target.table elsewhere"
-            )
+        check_target_keys(source, existing, renames)
         log.info("Target table %s exists with the source's key schema", table)
         if write_isolation:
             log.info("Left the write isolation of the existing table %s as it is", table)
@@ -97,6 +92,18 @@ def ensure_target(
             *(table, WRITE_ISOLATION_TAG, write_isolation),
         )
     return True
+
+
+def check_target_keys(
+    source: Mapping[str, Any], target: Mapping[str, Any], renames: Mapping[str, str]
+) -> None:
+    """An existing target table must have the source's keys, renamed; nothing is written else."""
+    wanted, found = renamed_key_schema(key_schema(source), renames), key_schema(target)
+    if found != wanted:
+        raise UserError(
+            f"target table {target['TableName']} has key schema [{show(found)}] but the source "
+            f"needs [{show(wanted)}]; drop the target table or point target.table elsewhere"
+        )
 
 
 def copy_ttl(

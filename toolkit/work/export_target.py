@@ -77,6 +77,7 @@ def run_export_target(
     source = connect("source", config.source, options.metrics)
     description = describe_source(source.control(), config.source.table, source.where)
     store = _store(config, target)
+    _check_path(store, target)
     segments = config.source.scan_segments or default_segments(description)
     state = RunState(options.state_path)
     progress = SnapshotObserver(progress, options.metrics, StateNotes(state))
@@ -116,13 +117,26 @@ def run_export_target(
             )
         return MigrationResult(summary, None)
     finally:
-        state.close()
+        state.close(drop_if_untouched=True)
 
 
 def _store(config: MigrationConfig, target: ExportTarget) -> Store:
     if target.bucket is None:
         return LocalStore(Path(target.prefix))
     return s3_store("target", config.target, target.s3, target.bucket)
+
+
+def _check_path(store: Store, target: ExportTarget) -> None:
+    """Before the state file is made: a bucket that answers, or a path that can be a folder."""
+    if target.bucket is not None:
+        store.holds_any(f"{target.prefix}/" if target.prefix else "")
+        return
+    folder = Path(target.prefix)
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
+    if not existing.is_dir():
+        raise UserError(
+            f"target.path {folder}: {existing} is a file, not a folder; give a folder's path"
+        )
 
 
 def _begin(state: RunState, store: Store, target: ExportTarget) -> _Export:
