@@ -12,6 +12,7 @@ import importlib
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -57,7 +58,6 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     stopping.install()  # first: a signal is honoured from the first moment
-    log_format.configure("text")  # a command's --log-format json may change it
     # Pages of items become many short-lived, acyclic dicts: at the default threshold
     # (700 new objects) the cycle collector ran dozens of times per 1 MB page, about
     # 4 us of CPU per copied item (bench/RESULTS.md). Cycles are rare here; run it less.
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; errors become one line on stderr."""
+    log_format.configure(asked_log_format(sys.argv[1:] if argv is None else argv))
     try:
         result = cli.main(args=argv, prog_name="toolkit", standalone_mode=False)
     except click.ClickException as error:
@@ -94,6 +95,20 @@ def run(argv: list[str] | None = None) -> int:
         )
         return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_OK
+
+
+def asked_log_format(argv: Sequence[str]) -> str:
+    """The --log-format given anywhere on the command line, read before click parses it:
+    the log's shape holds from the first line, for errors in the flags and the config too."""
+    shape = "text"
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--log-format" and index + 1 < len(argv):
+            shape = argv[index + 1]
+        elif arg.startswith("--log-format="):
+            shape = arg.partition("=")[2]
+    return shape if shape in log_format.FORMATS else "text"
 
 
 def _say_error(message: str) -> None:
