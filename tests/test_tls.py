@@ -86,6 +86,7 @@ def test_an_untrusted_certificate_is_one_line_and_no_table_is_made(
     assert err.count("\n") == 1 and err.startswith("error: ")
     assert "TLS with" in err and "caBundle" in err
     assert table_name not in target_client.list_tables()["TableNames"]
+    assert [path.name for path in tmp_path.iterdir()] == ["config.yaml"], "no state file left"
 
 
 @pytest.mark.parametrize(
