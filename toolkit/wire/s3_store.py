@@ -19,6 +19,7 @@ from botocore.config import Config
 from toolkit.config import SourceConfig, TargetConfig
 from toolkit.config.s3 import S3Access
 from toolkit.errors import ServiceError, UserError
+from toolkit.logic.export_files import StoredFile
 from toolkit.wire.connections import connect
 from toolkit.wire.service_errors import translated
 
@@ -34,6 +35,7 @@ class Store(Protocol):
     def get(self, key: str) -> bytes: ...
     def put(self, key: str, body: BinaryIO) -> str: ...  # returns the object's ETag
     def holds_any(self, prefix: str) -> bool: ...
+    def listing(self, prefix: str) -> dict[str, StoredFile]: ...  # every object under it
 
 
 class S3Store:
@@ -61,6 +63,18 @@ class S3Store:
         with self._errors("ListObjectsV2", prefix):
             listed = self._client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
         return bool(listed.get("KeyCount"))
+
+    def listing(self, prefix: str) -> dict[str, StoredFile]:
+        """Size and ETag of every object under the prefix: 1,000 to a ListObjectsV2 request."""
+        found: dict[str, StoredFile] = {}
+        with self._errors("ListObjectsV2", prefix):
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                for entry in page.get("Contents", []):
+                    found[entry["Key"]] = StoredFile(entry["Size"], entry["ETag"].strip('"'))
+        return found
 
     def _errors(self, operation: str, key: str) -> AbstractContextManager[None]:
         return _errors(operation, self._where, self.url(key))
@@ -107,6 +121,17 @@ class LocalStore:
     def holds_any(self, prefix: str) -> bool:
         folder = self._root / prefix
         return folder.is_dir() and any(folder.iterdir())
+
+    def listing(self, prefix: str) -> dict[str, StoredFile]:
+        """Size of every file under the prefix, a folder here (a file system has no ETag)."""
+        folder = self._root / prefix
+        if not folder.is_dir():
+            return {}
+        return {
+            path.relative_to(self._root).as_posix(): StoredFile(path.stat().st_size, None)
+            for path in folder.rglob("*")
+            if path.is_file()
+        }
 
 
 def s3_store(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.errors import TerminalError
+from toolkit.logic.export_files import data_folder, file_problem
 from toolkit.logic.export_format import (
     DataFile,
     ExportFormatError,
@@ -153,6 +154,31 @@ def doc_batches(raw: bytes, summary: ExportSummary, where: str) -> Iterator[list
             batch = []
     if batch:
         yield batch
+
+
+def check_files(store: Store, part: ExportPart, in_place: bool) -> None:
+    """Every data file of an export, as one listing of their folder shows it, before any
+    file is read: present, not too short for its items, its ETag (see export_files).
+
+    ``in_place``: the export is read from the bucket it was written to.
+    """
+    if not part.files:
+        return
+    stored = store.listing(data_folder(f.key for f in part.files))
+    problems = [
+        (f.key, problem)
+        for f in part.files
+        if (problem := file_problem(f, stored.get(f.key), in_place)) is not None
+    ]
+    if not problems:
+        return
+    key, problem = problems[0]
+    more = f" ({len(problems) - 1} more of its data files too)" if len(problems) > 1 else ""
+    raise ExportFormatError(
+        f"the data file {store.url(key)} {problem}{more}: the export "
+        f"{store.url(part.summary.key)} is incomplete or damaged; copy its files again "
+        "from the original, or take a new export"
+    )
 
 
 def first_item(store: Store, summary: ExportSummary, data_file: DataFile) -> dict[str, Any] | None:
