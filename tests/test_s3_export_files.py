@@ -89,6 +89,8 @@ def test_a_full_export_then_incremental_ones_in_order_of_their_windows(
 
     assert result.returncode == 0, result.stderr
     assert "1 expired items skipped" in result.stdout
+    named = ", ".join(f"s3://{name}/{key}" for key in (full_key, second_key, third_key))
+    assert f"Loading 3 exports ({named}) into {table_name}: 5 data files" in result.stderr
     identical_and_verified(endpoints, table_name, config)
 
 

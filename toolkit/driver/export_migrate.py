@@ -243,8 +243,8 @@ def _copy(
     workers = run.config.source.max_map_tasks or 8
     files = sum(len(p.files) for p in parts)
     log.info(
-        "Loading %d export(s) from %s into %s: %d data files, %d at a time",
-        *(len(parts), store.url(parts[0].summary.key), run.config.target.table, files, workers),
+        "Loading %s into %s: %d data files, %d at a time",
+        *(exports_named(store, parts), run.config.target.table, files, workers),
     )
     keys = [k.name for k in key_schema(run.description)]
     job = CopyJob(parts, keys, run.renames, workers, ttl)
@@ -252,6 +252,14 @@ def _copy(
     if summary.complete:
         run.state.put("snapshot", "done")
     return summary
+
+
+def exports_named(store: Store, parts: list[ExportPart], shown: int = 3) -> str:
+    """The exports of a load, in the order they are applied: all of them, or the first few."""
+    urls = [store.url(p.summary.key) for p in parts]
+    more = f" and {len(urls) - shown} more" if len(urls) > shown else ""
+    names = ", ".join(urls[:shown]) + more
+    return f"the export {names}" if len(urls) == 1 else f"{len(urls)} exports ({names})"
 
 
 def _live_table(

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from toolkit.errors import TerminalError
 from toolkit.logic.export_files import data_folder, file_problem
 from toolkit.logic.export_format import (
@@ -102,9 +104,9 @@ class ExportCopier:
             return
         where = self.store.url(data_file.key)
         raw = fetch(self.store, data_file)
-        lines = written = expired = 0
-        for docs in doc_batches(raw, summary, where):
-            lines += len(docs)
+        lines = written = expired = size = 0
+        for docs, batch_size in doc_batches(raw, summary, where):
+            lines, size = lines + len(docs), size + batch_size
             changes = requests_of(docs, summary.incremental, self.job.key_names, where)
             keys = self.job.key_names
             live = [_renamed(r, self.job.renames, keys) for r in changes if not self._expired(r)]
@@ -125,7 +127,7 @@ class ExportCopier:
         self.state.export_file_done(summary.export_arn, data_file.key, written)
         with self._lock:
             self._counts[0] += written
-            self._counts[1] += len(raw)
+            self._counts[1] += size
             self._counts[2] += expired
         self.progress.segment_done()
 
@@ -141,19 +143,28 @@ def fetch(store: Store, data_file: DataFile) -> bytes:
     return raw
 
 
-def doc_batches(raw: bytes, summary: ExportSummary, where: str) -> Iterator[list[dict[str, Any]]]:
-    """A data file's lines, parsed, CHUNK at a time: memory stays bounded by the chunk.
+def doc_batches(
+    raw: bytes, summary: ExportSummary, where: str
+) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """A data file's lines, parsed, CHUNK at a time (memory stays bounded by the chunk),
+    with their bytes as uncompressed DynamoDB JSON: what a table written as an export
+    counts, so that an export and its load say the same (an Ion line counts as the
+    JSON line it would be).
 
     An incremental file comes whole, as one batch: it keeps one change per key.
     """
     batch: list[dict[str, Any]] = []
+    size = 0
+    ion = summary.output_format == "ION"
     for line in _lines(raw, where):
-        batch.append(parse_line(line, summary.output_format, where))
+        doc = parse_line(line, summary.output_format, where)
+        batch.append(doc)
+        size += len(orjson.dumps(doc)) + 1 if ion else len(line)
         if len(batch) >= CHUNK and not summary.incremental:
-            yield batch
-            batch = []
+            yield batch, size
+            batch, size = [], 0
     if batch:
-        yield batch
+        yield batch, size
 
 
 def check_files(store: Store, part: ExportPart, in_place: bool) -> None:
