@@ -10,11 +10,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from tests.conftest import Endpoints
 from tests.helpers import REPO, run_cli
 from tests.s3_server import ExportWriter, files_done, s3_client
 from tests.tables import create_table, load, section, table_state, write_config
 from tests.test_s3_export import bucket, export_source, identical_and_verified, items
+from toolkit.driver.export_migrate import exports_named
+from toolkit.logic.export_format import parse_summary
+from toolkit.wire.s3_store import LocalStore
+from toolkit.work.export_copy import ExportPart
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,6 +38,16 @@ def change(n: int, image: dict[str, Any] | None, micros: int) -> dict[str, Any]:
     if image is not None:
         line["NewImage"] = image
     return line
+
+
+def export_in_parts(export: ExportWriter, parts: int, each: int) -> str:
+    """A full export of parts * each items, ``each`` to a data file: its summary's key."""
+    everything = items(parts * each)
+    for part in range(parts):
+        export.data_file(
+            [{"Item": i} for i in everything[part * each : (part + 1) * each]], f"p{part}"
+        )
+    return export.finish(exportTime=datetime.now(UTC))
 
 
 def test_a_full_export_then_incremental_ones_in_order_of_their_windows(
@@ -98,13 +114,7 @@ def test_killed_mid_copy_then_resumed_per_data_file(
     endpoints: Endpoints, s3_endpoint: str, table_name: str, tmp_path: Path
 ) -> None:
     name, client = bucket(s3_endpoint), s3_client(s3_endpoint)
-    everything = items(24000)
-    export = ExportWriter(client, name, "big", "04000000000000-dddddddd")
-    for part in range(48):
-        export.data_file(
-            [{"Item": i} for i in everything[part * 500 : (part + 1) * 500]], f"p{part}"
-        )
-    summary = export.finish(exportTime=datetime.now(UTC))
+    summary = export_in_parts(ExportWriter(client, name, "big", "04000000000000-dddddddd"), 48, 500)
     source = export_source(s3_endpoint, name, summary, endpoints, table_name)
     del source["table"], source["tableEndpoint"]
     config = write_config(
@@ -140,11 +150,7 @@ def test_an_export_copied_in_parts_to_another_bucket_loads(
     # A copy's ETags differ from the manifest's (here: one-part multipart uploads, "-1"),
     # which says nothing of the bytes: the up-front check lets it through, MD5s decide.
     name, client = bucket(s3_endpoint), s3_client(s3_endpoint)
-    everything = items(30)
-    export = ExportWriter(client, name, "orig", "06000000000000-ffffffff")
-    for part in range(3):
-        export.data_file([{"Item": i} for i in everything[part * 10 : (part + 1) * 10]], f"p{part}")
-    summary = export.finish(exportTime=datetime.now(UTC))
+    summary = export_in_parts(ExportWriter(client, name, "orig", "06000000000000-ffffffff"), 3, 10)
     copy = bucket(s3_endpoint)
     for entry in client.list_objects_v2(Bucket=name)["Contents"]:
         body = client.get_object(Bucket=name, Key=entry["Key"])["Body"].read()
@@ -168,3 +174,18 @@ def test_an_export_copied_in_parts_to_another_bucket_loads(
 
     assert result.returncode == 0, result.stderr
     assert len(table_state(endpoints.target, table_name, ["id"])) == 30
+
+
+def test_the_loading_line_names_the_first_exports_and_how_many_more() -> None:
+    store = LocalStore(Path("/exports"))
+    parts = [
+        ExportPart(parse_summary(orjson.dumps({"manifestFilesS3Key": "f"}), f"e{n}/s"), [])
+        for n in range(5)
+    ]
+    assert exports_named(store, parts[:1]) == "the export /exports/e0/s"
+    assert exports_named(store, parts[:3]) == (
+        "3 exports (/exports/e0/s, /exports/e1/s, /exports/e2/s)"
+    )
+    assert exports_named(store, parts) == (
+        "5 exports (/exports/e0/s, /exports/e1/s, /exports/e2/s and 2 more)"
+    )
