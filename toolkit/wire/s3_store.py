@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _MISSING = ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403", "InvalidBucketName")
+_DENIED = ("AccessDenied", "403")
 _PART_SIZE = 64 * 1024 * 1024  # multipart uploads above this size
 
 
@@ -35,7 +36,8 @@ class Store(Protocol):
     def get(self, key: str) -> bytes: ...
     def put(self, key: str, body: BinaryIO) -> str: ...  # returns the object's ETag
     def holds_any(self, prefix: str) -> bool: ...
-    def listing(self, prefix: str) -> dict[str, StoredFile]: ...  # every object under it
+    # every object under the prefix; None: the credentials may not list it
+    def listing(self, prefix: str) -> dict[str, StoredFile] | None: ...
 
 
 class S3Store:
@@ -64,16 +66,24 @@ class S3Store:
             listed = self._client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
         return bool(listed.get("KeyCount"))
 
-    def listing(self, prefix: str) -> dict[str, StoredFile]:
-        """Size and ETag of every object under the prefix: 1,000 to a ListObjectsV2 request."""
+    def listing(self, prefix: str) -> dict[str, StoredFile] | None:
+        """Size and ETag of every object under the prefix: 1,000 to a ListObjectsV2 request.
+
+        None when listing is refused: s3:ListBucket is a permission apart from reading.
+        """
         found: dict[str, StoredFile] = {}
-        with self._errors("ListObjectsV2", prefix):
-            pages = self._client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix
-            )
-            for page in pages:
-                for entry in page.get("Contents", []):
-                    found[entry["Key"]] = StoredFile(entry["Size"], entry["ETag"].strip('"'))
+        try:
+            with _errors("ListObjectsV2", self._where, self.url(prefix), passed=_DENIED):
+                pages = self._client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=prefix
+                )
+                for page in pages:
+                    for entry in page.get("Contents", []):
+                        found[entry["Key"]] = StoredFile(entry["Size"], entry["ETag"].strip('"'))
+        except ServiceError as failed:
+            if failed.code not in _DENIED:
+                raise
+            return None
         return found
 
     def _errors(self, operation: str, key: str) -> AbstractContextManager[None]:
@@ -81,13 +91,14 @@ class S3Store:
 
 
 @contextmanager
-def _errors(operation: str, where: str, url: str) -> Iterator[None]:
-    """translated(), with a missing object or bucket as one UserError line naming it."""
+def _errors(operation: str, where: str, url: str, passed: tuple[str, ...] = ()) -> Iterator[None]:
+    """translated(), with a missing object or bucket as one UserError line naming it
+    (the codes ``passed`` stay ServiceErrors, for the caller to judge)."""
     try:
         with translated(operation, where):
             yield
     except ServiceError as failed:
-        if failed.code in _MISSING:
+        if failed.code in _MISSING and failed.code not in passed:
             raise UserError(
                 f"cannot read or write {url} on {where} ({failed.code}); check "
                 "the bucket, the key and the credentials' access to them"
@@ -122,7 +133,7 @@ class LocalStore:
         folder = self._root / prefix
         return folder.is_dir() and any(folder.iterdir())
 
-    def listing(self, prefix: str) -> dict[str, StoredFile]:
+    def listing(self, prefix: str) -> dict[str, StoredFile] | None:
         """Size of every file under the prefix, a folder here (a file system has no ETag)."""
         folder = self._root / prefix
         if not folder.is_dir():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import threading
 import time
 import zlib
@@ -39,6 +40,7 @@ from toolkit.work.state import RunState
 from toolkit.work.workers import wait_for_workers
 from toolkit.work.writer import BatchWriter
 
+log = logging.getLogger("migrator")
 CHUNK = 1000  # requests handed to the writer at a time: progress and stop checks between
 
 
@@ -175,7 +177,15 @@ def check_files(store: Store, part: ExportPart, in_place: bool) -> None:
     """
     if not part.files:
         return
-    stored = store.listing(data_folder(f.key for f in part.files))
+    folder = data_folder(f.key for f in part.files)
+    stored = store.listing(folder)
+    if stored is None:
+        log.warning(
+            "The credentials may not list %s (s3:ListBucket), so its data files are "
+            "checked only as each is read",
+            store.url(folder),
+        )
+        return
     problems = [
         (f.key, problem)
         for f in part.files
