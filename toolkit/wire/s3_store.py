@@ -69,7 +69,8 @@ class S3Store:
     def listing(self, prefix: str) -> dict[str, StoredFile] | None:
         """Size and ETag of every object under the prefix: 1,000 to a ListObjectsV2 request.
 
-        None when listing is refused: s3:ListBucket is a permission apart from reading.
+        None when listing is refused: it needs s3:ListBucket, a permission apart from
+        reading (S3 API reference, ListObjectsV2).
         """
         found: dict[str, StoredFile] = {}
         try:
