@@ -116,29 +116,103 @@ def test_keys_are_resolved_as_aws_and_the_migrator_write_them() -> None:
     )
 
 
-def incremental(name: str, start: int, end: int) -> Any:
+def incremental(name: str, start: int, end: int, unit: str = "hours") -> Any:
     fields = {
         "exportType": "INCREMENTAL_EXPORT",
-        "exportFromTime": (T0 + timedelta(hours=start)).isoformat(),
-        "exportToTime": (T0 + timedelta(hours=end)).isoformat(),
+        "exportFromTime": (T0 + timedelta(**{unit: start})).isoformat(),
+        "exportToTime": (T0 + timedelta(**{unit: end})).isoformat(),
     }
     return parse_summary(summary(name, **fields), name)
 
 
-@given(st.permutations([0, 1, 2]))
-def test_incremental_exports_go_after_the_full_one_in_window_order(order: list[int]) -> None:
-    full = parse_summary(summary("full"), "full")
-    windows = [incremental(f"i{n}", n, n + 1) for n in range(3)]
-    ordered = order_exports([windows[n] for n in order] + [full])
-    assert [s.key for s in ordered] == ["full", "i0", "i1", "i2"]
+FULL = parse_summary(summary("full"), "full")  # taken at T0
 
 
-def test_a_gap_between_exports_is_refused() -> None:
-    full = parse_summary(summary("full"), "full")
-    with pytest.raises(UserError, match="the changes in between are in neither"):
-        order_exports([full, incremental("late", 2, 3)])
+@st.composite
+def chains(draw: st.DrawFn, gap_at: int | None = None) -> list[tuple[int, int]]:
+    """Windows in minutes from T0, each starting at or before the end of the one before
+    (the first at or before T0) and ending after it, with starts rising: a chain of
+    exports as DynamoDB takes them after a full one, overlaps included. ``gap_at``: that
+    window starts after the end of the one before instead."""
+    count = draw(st.integers(1 if gap_at is None else gap_at + 1, 6))
+    windows: list[tuple[int, int]] = []
+    start, end = -draw(st.integers(0, 120)), 0
+    for n in range(count):
+        if n:
+            start = end - draw(st.integers(0, end - windows[-1][0] - 1))
+        if n == gap_at:
+            start = end + draw(st.integers(1, 60))
+        end = max(start, end) + draw(st.integers(1, 180))
+        windows.append((start, end))
+    return windows
+
+
+def exports(windows: list[tuple[int, int]]) -> list[Any]:
+    return [incremental(f"inc-{n}", a, b, "minutes") for n, (a, b) in enumerate(windows)]
+
+
+@given(chains(), st.randoms(use_true_random=False))
+def test_a_chain_of_windows_is_applied_in_order_whatever_order_it_is_given_in(
+    windows: list[tuple[int, int]], shuffle: Any
+) -> None:
+    chain = exports(windows)
+    given_order = [FULL, *chain]
+    shuffle.shuffle(given_order)
+    assert order_exports(given_order) == [FULL, *chain]
+
+
+@given(st.integers(0, 5).flatmap(lambda at: st.tuples(st.just(at), chains(gap_at=at))))
+def test_a_gap_between_windows_is_refused_naming_both_exports(
+    case: tuple[int, list[tuple[int, int]]],
+) -> None:
+    at, windows = case
+    before = "full" if at == 0 else f"inc-{at - 1}"
+    with pytest.raises(UserError, match="the changes in between are in neither") as refused:
+        order_exports([FULL, *exports(windows)])
+    assert f"export inc-{at} starts at" in str(refused.value)
+    assert f"after {before} " in str(refused.value)
+
+
+@given(chains(), st.integers(-600, -1), st.integers(0, 600))
+def test_a_window_that_ends_by_the_full_exports_time_is_refused(
+    windows: list[tuple[int, int]], start: int, length: int
+) -> None:
+    old = incremental("old", start, min(start + 1 + length, 0), "minutes")
+    with pytest.raises(UserError, match="ends at or before the full export full was taken"):
+        order_exports([*exports(windows), old, FULL])
+
+
+@given(chains(), st.data())
+def test_a_window_within_another_one_is_refused(windows: list[tuple[int, int]], data: Any) -> None:
+    outer = data.draw(st.integers(0, len(windows) - 1))
+    start, end = windows[outer]
+    identical = data.draw(st.booleans()) or end - start < 2
+    inner_start = start if identical else data.draw(st.integers(max(start + 1, 0), end - 1))
+    inner_end = end if identical else data.draw(st.integers(inner_start + 1, end))
+    inner = incremental("inner", inner_start, inner_end, "minutes")
+    with pytest.raises(UserError, match="lies within the window of") as refused:
+        order_exports([inner, FULL, *exports(windows)])
+    assert "inner (" in str(refused.value)  # named beside the window that holds it
+
+
+def test_the_case_of_issue_23_a_window_before_the_full_export_is_refused() -> None:
+    # A full export taken at T0 and one incremental export of the hour before it: the
+    # states of that hour would be laid over the newer ones of the full export.
+    with pytest.raises(UserError) as refused:
+        order_exports([FULL, incremental("hour-before", -1, 0)])
+    assert str(refused.value) == (
+        "the incremental export hour-before (2025-12-31T23:00:00.000Z to "
+        "2026-01-01T00:00:00.000Z) ends at or before the full export full was taken "
+        "(2026-01-01T00:00:00.000Z): laid over it, its changes would bring back older "
+        "states; leave it out of source.manifestKey"
+    )
+
+
+def test_a_full_export_alone_or_without_a_time() -> None:
     with pytest.raises(UserError, match="exactly one FULL export"):
         order_exports([incremental("only", 0, 1)])
+    with pytest.raises(UserError, match="exactly one FULL export"):
+        order_exports([FULL, parse_summary(summary("other"), "other")])
     untimed = parse_summary(summary("untimed", exportTime=None), "untimed")
     assert order_exports([untimed]) == [untimed]  # as the Scylla Migrator's writer makes them
     with pytest.raises(UserError, match="has no exportTime"):

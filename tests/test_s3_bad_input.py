@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.refusals import Case
-from tests.s3_server import ExportWriter, s3_client, s3_section
+from tests.s3_server import ExportWriter, iso, s3_client, s3_section
 from tests.tables import create_table, section, write_config
 from tests.test_s3_export import bucket, export_source, items
 
@@ -29,9 +29,16 @@ def an_export(s3: tuple[str, str], exported: datetime | None = None, **item: Any
 
 
 def config(
-    case: Case, s3: tuple[str, str], key: str, stream: bool = False, drop: tuple[str, ...] = ()
+    case: Case,
+    s3: tuple[str, str],
+    key: str,
+    stream: bool = False,
+    drop: tuple[str, ...] = (),
+    manifests: list[str] | None = None,
 ) -> Path:
     source = export_source(s3[0], s3[1], key, case.endpoints, case.table)
+    if manifests:
+        source["manifestKey"] = manifests
     for name in drop:
         del source[name]
     target = section(case.endpoints.target, case.table, streamChanges=stream)
@@ -98,14 +105,70 @@ def test_verify_or_mutate_an_export_without_a_live_table(
     case.refused(command, path, "source.table")
 
 
-def test_a_damaged_data_file(case: Case, s3: tuple[str, str]) -> None:
+DATA = "exp/AWSDynamoDB/05000000000000-eeeeeeee/data"
+
+
+def test_a_data_file_rewritten_where_the_export_was_written(
+    case: Case, s3: tuple[str, str]
+) -> None:
     case.source_table()
     key = an_export(s3)
     client = s3_client(s3[0])
-    data = "exp/AWSDynamoDB/05000000000000-eeeeeeee/data/part.json.gz"
-    body = client.get_object(Bucket=s3[1], Key=data)["Body"].read()
-    client.put_object(Bucket=s3[1], Key=data, Body=body[:-4] + b"\0\0\0\0")
-    case.refused("migrate", config(case, s3, key), "does not match its MD5 checksum", data)
+    body = client.get_object(Bucket=s3[1], Key=f"{DATA}/part.json.gz")["Body"].read()
+    client.put_object(Bucket=s3[1], Key=f"{DATA}/part.json.gz", Body=body[:-4] + b"\0\0\0\0")
+    line = case.refused("migrate", config(case, s3, key), f"{DATA}/part.json.gz")
+    assert "rewritten after the export was written" in line
+
+
+def test_a_damaged_data_file_in_a_copy_of_the_export(case: Case, s3: tuple[str, str]) -> None:
+    # In another bucket the ETag proves nothing (a copy may be made in parts, or under
+    # SSE-KMS): the MD5 checksum finds it, when the first item is read.
+    case.source_table()
+    key = an_export(s3)
+    client, copy = s3_client(s3[0]), bucket(s3[0])
+    for entry in client.list_objects_v2(Bucket=s3[1])["Contents"]:
+        body = client.get_object(Bucket=s3[1], Key=entry["Key"])["Body"].read()
+        if entry["Key"].endswith("part.json.gz"):
+            body = body[:-4] + b"\0\0\0\0"
+        client.put_object(Bucket=copy, Key=entry["Key"], Body=body)
+    path = config(case, (s3[0], copy), key)
+    case.refused("migrate", path, "does not match its MD5 checksum", f"{DATA}/part.json.gz")
+
+
+def test_data_files_missing_or_cut_short(case: Case, s3: tuple[str, str]) -> None:
+    case.source_table()
+    writer = ExportWriter(s3_client(s3[0]), s3[1], "exp", "05000000000000-eeeeeeee")
+    for name in ("a", "b", "c"):
+        writer.data_file([{"Item": i} for i in items(3)], name)
+    key = writer.finish(exportTime=datetime.now(UTC))
+    writer.client.delete_object(Bucket=s3[1], Key=f"{DATA}/b.json.gz")
+    writer.client.put_object(Bucket=s3[1], Key=f"{DATA}/c.json.gz", Body=b"")
+    line = case.refused("migrate", config(case, s3, key), f"{DATA}/b.json.gz is missing")
+    assert "(1 more of its data files too)" in line and "copy its files again" in line
+    writer.client.copy_object(
+        Bucket=s3[1], Key=f"{DATA}/b.json.gz", CopySource=f"{s3[1]}/{DATA}/a.json.gz"
+    )
+    line = case.refused("migrate", config(case, s3, key), f"{DATA}/c.json.gz is 0 bytes")
+    assert "too few for the 3 items manifest-files.json counts in it" in line
+
+
+def test_an_incremental_export_that_ends_before_the_full_export(
+    case: Case, s3: tuple[str, str]
+) -> None:
+    # Issue 23's case: laid over the full export, the older window's states won.
+    case.source_table()
+    taken = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    full = an_export(s3, exported=taken)
+    older = ExportWriter(s3_client(s3[0]), s3[1], "exp", "04000000000000-dddddddd")
+    deleted = {"Metadata": {"WriteTimestampMicros": {"N": "1"}}, "Keys": {"id": {"S": "k00001"}}}
+    older.data_file([deleted], "old")
+    window = (taken - timedelta(hours=2), taken - timedelta(hours=1))
+    incremental = older.finish(
+        exportType="INCREMENTAL_EXPORT", exportFromTime=window[0], exportToTime=window[1]
+    )
+    path = config(case, s3, full, manifests=[full, incremental])
+    line = case.refused("migrate", path, incremental, full, "ends at or before the full export")
+    assert all(iso(moment) in line for moment in (taken, *window))
 
 
 def test_an_export_whose_key_schema_differs_from_the_live_tables(

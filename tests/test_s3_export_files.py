@@ -10,11 +10,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from tests.conftest import Endpoints
 from tests.helpers import REPO, run_cli
 from tests.s3_server import ExportWriter, files_done, s3_client
 from tests.tables import create_table, load, section, table_state, write_config
 from tests.test_s3_export import bucket, export_source, identical_and_verified, items
+from toolkit.driver.export_migrate import exports_named
+from toolkit.logic.export_format import parse_summary
+from toolkit.wire.s3_store import LocalStore
+from toolkit.work.export_copy import ExportPart
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,6 +38,16 @@ def change(n: int, image: dict[str, Any] | None, micros: int) -> dict[str, Any]:
     if image is not None:
         line["NewImage"] = image
     return line
+
+
+def export_in_parts(export: ExportWriter, parts: int, each: int) -> str:
+    """A full export of parts * each items, ``each`` to a data file: its summary's key."""
+    everything = items(parts * each)
+    for part in range(parts):
+        export.data_file(
+            [{"Item": i} for i in everything[part * each : (part + 1) * each]], f"p{part}"
+        )
+    return export.finish(exportTime=datetime.now(UTC))
 
 
 def test_a_full_export_then_incremental_ones_in_order_of_their_windows(
@@ -89,6 +105,8 @@ def test_a_full_export_then_incremental_ones_in_order_of_their_windows(
 
     assert result.returncode == 0, result.stderr
     assert "1 expired items skipped" in result.stdout
+    named = ", ".join(f"s3://{name}/{key}" for key in (full_key, second_key, third_key))
+    assert f"Loading 3 exports ({named}) into {table_name}: 5 data files" in result.stderr
     identical_and_verified(endpoints, table_name, config)
 
 
@@ -96,13 +114,7 @@ def test_killed_mid_copy_then_resumed_per_data_file(
     endpoints: Endpoints, s3_endpoint: str, table_name: str, tmp_path: Path
 ) -> None:
     name, client = bucket(s3_endpoint), s3_client(s3_endpoint)
-    everything = items(24000)
-    export = ExportWriter(client, name, "big", "04000000000000-dddddddd")
-    for part in range(48):
-        export.data_file(
-            [{"Item": i} for i in everything[part * 500 : (part + 1) * 500]], f"p{part}"
-        )
-    summary = export.finish(exportTime=datetime.now(UTC))
+    summary = export_in_parts(ExportWriter(client, name, "big", "04000000000000-dddddddd"), 48, 500)
     source = export_source(s3_endpoint, name, summary, endpoints, table_name)
     del source["table"], source["tableEndpoint"]
     config = write_config(
@@ -130,3 +142,50 @@ def test_killed_mid_copy_then_resumed_per_data_file(
     assert copied == (48 - killed_at) * 500  # finished files were not copied again
     target = table_state(endpoints.target, table_name, ["id"])
     assert len(target) == 24000
+
+
+def test_an_export_copied_in_parts_to_another_bucket_loads(
+    endpoints: Endpoints, s3_endpoint: str, table_name: str, tmp_path: Path
+) -> None:
+    # A copy's ETags differ from the manifest's (here: one-part multipart uploads, "-1"),
+    # which says nothing of the bytes: the up-front check lets it through, MD5s decide.
+    name, client = bucket(s3_endpoint), s3_client(s3_endpoint)
+    summary = export_in_parts(ExportWriter(client, name, "orig", "06000000000000-ffffffff"), 3, 10)
+    copy = bucket(s3_endpoint)
+    for entry in client.list_objects_v2(Bucket=name)["Contents"]:
+        body = client.get_object(Bucket=name, Key=entry["Key"])["Body"].read()
+        upload = client.create_multipart_upload(Bucket=copy, Key=entry["Key"])["UploadId"]
+        etag = client.upload_part(
+            Bucket=copy, Key=entry["Key"], UploadId=upload, PartNumber=1, Body=body
+        )["ETag"]
+        client.complete_multipart_upload(
+            Bucket=copy,
+            Key=entry["Key"],
+            UploadId=upload,
+            MultipartUpload={"Parts": [{"ETag": etag, "PartNumber": 1}]},
+        )
+    copied = client.list_objects_v2(Bucket=copy, Prefix="orig/AWSDynamoDB/0600")["Contents"]
+    assert all(entry["ETag"].endswith('-1"') for entry in copied)
+    source = export_source(s3_endpoint, copy, summary, endpoints, table_name)
+    del source["table"], source["tableEndpoint"]
+    config = write_config(tmp_path / "config.yaml", source, section(endpoints.target, table_name))
+
+    result = run_cli("migrate", "--config", str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert len(table_state(endpoints.target, table_name, ["id"])) == 30
+
+
+def test_the_loading_line_names_the_first_exports_and_how_many_more() -> None:
+    store = LocalStore(Path("/exports"))
+    parts = [
+        ExportPart(parse_summary(orjson.dumps({"manifestFilesS3Key": "f"}), f"e{n}/s"), [])
+        for n in range(5)
+    ]
+    assert exports_named(store, parts[:1]) == "the export /exports/e0/s"
+    assert exports_named(store, parts[:3]) == (
+        "3 exports (/exports/e0/s, /exports/e1/s, /exports/e2/s)"
+    )
+    assert exports_named(store, parts) == (
+        "5 exports (/exports/e0/s, /exports/e1/s, /exports/e2/s and 2 more)"
+    )

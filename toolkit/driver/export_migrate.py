@@ -1,10 +1,11 @@
 """`toolkit migrate` from a DynamoDB export in S3, then (streamChanges) the live table's stream.
 
 Everything is read and checked before any table is touched: the manifests and
-their checksums, the order of the exports, the key schema against the first item
-of the export and against the live table, and the export's time against the
-stream's creation (changes made between an export and a later stream would be in
-neither). Then the target is created or checked, the data files are copied in
+their checksums, the order of the exports, every data file as one listing per
+export shows it (present, not too short, its ETag), the key schema against the
+first item of the export and against the live table, and the export's time against
+the stream's creation (changes made between an export and a later stream would be
+in neither). Then the target is created or checked, the data files are copied in
 parallel, and the live table's stream is replayed with the same code as a table
 source. The stream is expected to exist already: it has to predate the export.
 """
@@ -49,7 +50,7 @@ from toolkit.wire.s3_store import Store, s3_store
 from toolkit.wire.schema import describe_source, ensure_target, ttl_attribute
 from toolkit.wire.service_errors import translated
 from toolkit.wire.stream_setup import RETENTION_HOURS, USABLE_VIEWS, StreamPlan
-from toolkit.work.export_copy import CopyJob, ExportCopier, ExportPart, first_item
+from toolkit.work.export_copy import CopyJob, ExportCopier, ExportPart, check_files, first_item
 from toolkit.work.replay import ReplayStatus
 from toolkit.work.snapshot import SnapshotProgress, SnapshotSummary
 from toolkit.work.state import RunState
@@ -151,8 +152,10 @@ def load_exports(store: Store, export: ExportSource) -> list[ExportPart]:
                 f"{sum(counts)}: the export is incomplete or damaged"
             )
         parts[summary.export_arn] = ExportPart(summary, files)
-    ordered = order_exports([p.summary for p in parts.values()])
-    return [parts[s.export_arn] for s in ordered]
+    ordered = [parts[s.export_arn] for s in order_exports([p.summary for p in parts.values()])]
+    for part in ordered:  # one listing per export, before any data file is read
+        check_files(store, part, in_place=part.summary.bucket == export.bucket)
+    return ordered
 
 
 def check_first_item(store: Store, parts: list[ExportPart], description: dict[str, Any]) -> None:
@@ -240,8 +243,8 @@ def _copy(
     workers = run.config.source.max_map_tasks or 8
     files = sum(len(p.files) for p in parts)
     log.info(
-        "Loading %d export(s) from %s into %s: %d data files, %d at a time",
-        *(len(parts), store.url(parts[0].summary.key), run.config.target.table, files, workers),
+        "Loading %s into %s: %d data files, %d at a time",
+        *(exports_named(store, parts), run.config.target.table, files, workers),
     )
     keys = [k.name for k in key_schema(run.description)]
     job = CopyJob(parts, keys, run.renames, workers, ttl)
@@ -249,6 +252,14 @@ def _copy(
     if summary.complete:
         run.state.put("snapshot", "done")
     return summary
+
+
+def exports_named(store: Store, parts: list[ExportPart], shown: int = 3) -> str:
+    """The exports of a load, in the order they are applied: all of them, or the first few."""
+    urls = [store.url(p.summary.key) for p in parts]
+    more = f" and {len(urls) - shown} more" if len(urls) > shown else ""
+    names = ", ".join(urls[:shown]) + more
+    return f"the export {names}" if len(urls) == 1 else f"{len(urls)} exports ({names})"
 
 
 def _live_table(

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +62,7 @@ class ExportSummary:
     item_count: int | None
     files_md5: str | None
     table_key_schema: tuple[tuple[str, str], ...] | None  # the Migrator's tableKeySchema
+    bucket: str | None = None  # s3Bucket: where the export was written (None: not said)
 
     @property
     def covered_until(self) -> datetime | None:
@@ -114,6 +114,7 @@ def parse_summary(raw: bytes, key: str, where: str | None = None) -> ExportSumma
         item_count=_count(doc.get("itemCount")),
         files_md5=doc.get("manifestFilesMd5Checksum"),
         table_key_schema=_key_schema(doc.get("tableKeySchema")),
+        bucket=doc.get("s3Bucket") if isinstance(doc.get("s3Bucket"), str) else None,
     )
 
 
@@ -200,7 +201,15 @@ def key_problem(item: Mapping[str, Any], key_types: Mapping[str, str]) -> str | 
 
 
 def order_exports(summaries: Sequence[ExportSummary]) -> list[ExportSummary]:
-    """One FULL export, then INCREMENTAL ones by their windows, with no gap between them."""
+    """One FULL export, then INCREMENTAL ones chained by their windows, or a UserError.
+
+    A window [exportFromTime, exportToTime) holds each changed item's last state in it
+    (start inclusive, end exclusive: the API reference's IncrementalExportSpecification).
+    Laid over what came before, it is right only when it starts at or before the time
+    covered so far (else the changes in between are in no export) and ends after it
+    (else its older states replace newer ones). The first window may start before the
+    full export's exportTime, as a chain of exports taken after a full one does.
+    """
     full = [s for s in summaries if not s.incremental]
     if len(full) != 1:
         names = ", ".join(s.key for s in full) or "none"
@@ -208,21 +217,52 @@ def order_exports(summaries: Sequence[ExportSummary]) -> list[ExportSummary]:
             f"source.manifestKey must name exactly one FULL export (found {names}); "
             "incremental exports are applied on top of a full one"
         )
-    ordered = full + sorted((s for s in summaries if s.incremental), key=_window)
-    for before, after in itertools.pairwise(ordered):
-        until = before.covered_until
-        if until is None:
-            raise UserError(
-                f"the export {before.key} has no exportTime, so no incremental export can be "
-                "known to follow it; apply incremental exports on top of a DynamoDB full export"
-            )
-        if after.from_time is not None and after.from_time > until:
-            raise UserError(
-                f"the export {after.key} starts at {_show(after.from_time)}, after "
-                f"{before.key} ends at {_show(until)}: the changes in between "
-                "are in neither; add the export that covers them"
-            )
-    return ordered
+    windows = sorted((s for s in summaries if s.incremental), key=lambda s: (_window(s), s.key))
+    taken = full[0].export_time
+    if not windows:
+        return full
+    if taken is None:
+        raise UserError(
+            f"the export {full[0].key} has no exportTime, so no incremental export can be "
+            "known to follow it; apply incremental exports on top of a DynamoDB full export"
+        )
+    before, covered = full[0], taken  # covered: until when the exports so far hold changes
+    for window in windows:
+        problem = _chain_problem(full[0], taken, before, covered, window)
+        if problem is not None:
+            raise UserError(problem)
+        before, covered = window, _window(window)[1]
+    return full + windows
+
+
+def _chain_problem(
+    full: ExportSummary,
+    taken: datetime,
+    before: ExportSummary,
+    covered: datetime,
+    window: ExportSummary,
+) -> str | None:
+    """Why ``window`` cannot be laid over the exports up to ``before`` (covered until then)."""
+    start, end = _window(window)
+    if end <= taken:
+        return (
+            f"the incremental export {window.key} ({_span(window)}) ends at or before the full "
+            f"export {full.key} was taken ({_show(taken)}): laid over it, its changes would "
+            "bring back older states; leave it out of source.manifestKey"
+        )
+    if start > covered:
+        return (
+            f"the export {window.key} starts at {_show(start)}, after {before.key} "
+            f"{'ends' if before.incremental else 'was taken'} at {_show(covered)}: the changes "
+            "in between are in neither; add the export that covers them"
+        )
+    if end <= covered:
+        return (
+            f"the incremental export {window.key} ({_span(window)}) lies within the window "
+            f"of {before.key} ({_span(before)}): applied after it, it would bring back older "
+            "states; leave one of them out of source.manifestKey"
+        )
+    return None
 
 
 def item_line(item: Mapping[str, Any]) -> bytes:
@@ -255,6 +295,11 @@ def _show(moment: datetime) -> str:
 def _window(summary: ExportSummary) -> tuple[datetime, datetime]:
     assert summary.from_time is not None and summary.to_time is not None
     return summary.from_time, summary.to_time
+
+
+def _span(summary: ExportSummary) -> str:
+    start, end = _window(summary)
+    return f"{_show(start)} to {_show(end)}"
 
 
 def _json_object(raw: bytes, where: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from botocore.config import Config
 from toolkit.config import SourceConfig, TargetConfig
 from toolkit.config.s3 import S3Access
 from toolkit.errors import ServiceError, UserError
+from toolkit.logic.export_files import StoredFile
 from toolkit.wire.connections import connect
 from toolkit.wire.service_errors import translated
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _MISSING = ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403", "InvalidBucketName")
+_DENIED = ("AccessDenied", "403")
 _PART_SIZE = 64 * 1024 * 1024  # multipart uploads above this size
 
 
@@ -34,6 +36,8 @@ class Store(Protocol):
     def get(self, key: str) -> bytes: ...
     def put(self, key: str, body: BinaryIO) -> str: ...  # returns the object's ETag
     def holds_any(self, prefix: str) -> bool: ...
+    # every object under the prefix; None: the credentials may not list it
+    def listing(self, prefix: str) -> dict[str, StoredFile] | None: ...
 
 
 class S3Store:
@@ -62,18 +66,40 @@ class S3Store:
             listed = self._client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
         return bool(listed.get("KeyCount"))
 
+    def listing(self, prefix: str) -> dict[str, StoredFile] | None:
+        """Size and ETag of every object under the prefix: 1,000 to a ListObjectsV2 request.
+
+        None when listing is refused: it needs s3:ListBucket, a permission apart from
+        reading (S3 API reference, ListObjectsV2).
+        """
+        found: dict[str, StoredFile] = {}
+        try:
+            with _errors("ListObjectsV2", self._where, self.url(prefix), passed=_DENIED):
+                pages = self._client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=prefix
+                )
+                for page in pages:
+                    for entry in page.get("Contents", []):
+                        found[entry["Key"]] = StoredFile(entry["Size"], entry["ETag"].strip('"'))
+        except ServiceError as failed:
+            if failed.code not in _DENIED:
+                raise
+            return None
+        return found
+
     def _errors(self, operation: str, key: str) -> AbstractContextManager[None]:
         return _errors(operation, self._where, self.url(key))
 
 
 @contextmanager
-def _errors(operation: str, where: str, url: str) -> Iterator[None]:
-    """translated(), with a missing object or bucket as one UserError line naming it."""
+def _errors(operation: str, where: str, url: str, passed: tuple[str, ...] = ()) -> Iterator[None]:
+    """translated(), with a missing object or bucket as one UserError line naming it
+    (the codes ``passed`` stay ServiceErrors, for the caller to judge)."""
     try:
         with translated(operation, where):
             yield
     except ServiceError as failed:
-        if failed.code in _MISSING:
+        if failed.code in _MISSING and failed.code not in passed:
             raise UserError(
                 f"cannot read or write {url} on {where} ({failed.code}); check "
                 "the bucket, the key and the credentials' access to them"
@@ -107,6 +133,17 @@ class LocalStore:
     def holds_any(self, prefix: str) -> bool:
         folder = self._root / prefix
         return folder.is_dir() and any(folder.iterdir())
+
+    def listing(self, prefix: str) -> dict[str, StoredFile] | None:
+        """Size of every file under the prefix, a folder here (a file system has no ETag)."""
+        folder = self._root / prefix
+        if not folder.is_dir():
+            return {}
+        return {
+            path.relative_to(self._root).as_posix(): StoredFile(path.stat().st_size, None)
+            for path in folder.rglob("*")
+            if path.is_file()
+        }
 
 
 def s3_store(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import threading
 import time
 import zlib
@@ -19,7 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from toolkit.errors import TerminalError
+from toolkit.logic.export_files import data_folder, file_problem
 from toolkit.logic.export_format import (
     DataFile,
     ExportFormatError,
@@ -36,6 +40,7 @@ from toolkit.work.state import RunState
 from toolkit.work.workers import wait_for_workers
 from toolkit.work.writer import BatchWriter
 
+log = logging.getLogger("migrator")
 CHUNK = 1000  # requests handed to the writer at a time: progress and stop checks between
 
 
@@ -101,9 +106,9 @@ class ExportCopier:
             return
         where = self.store.url(data_file.key)
         raw = fetch(self.store, data_file)
-        lines = written = expired = 0
-        for docs in doc_batches(raw, summary, where):
-            lines += len(docs)
+        lines = written = expired = size = 0
+        for docs, batch_size in doc_batches(raw, summary, where):
+            lines, size = lines + len(docs), size + batch_size
             changes = requests_of(docs, summary.incremental, self.job.key_names, where)
             keys = self.job.key_names
             live = [_renamed(r, self.job.renames, keys) for r in changes if not self._expired(r)]
@@ -124,7 +129,7 @@ class ExportCopier:
         self.state.export_file_done(summary.export_arn, data_file.key, written)
         with self._lock:
             self._counts[0] += written
-            self._counts[1] += len(raw)
+            self._counts[1] += size
             self._counts[2] += expired
         self.progress.segment_done()
 
@@ -140,19 +145,61 @@ def fetch(store: Store, data_file: DataFile) -> bytes:
     return raw
 
 
-def doc_batches(raw: bytes, summary: ExportSummary, where: str) -> Iterator[list[dict[str, Any]]]:
-    """A data file's lines, parsed, CHUNK at a time: memory stays bounded by the chunk.
+def doc_batches(
+    raw: bytes, summary: ExportSummary, where: str
+) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """A data file's lines, parsed, CHUNK at a time (memory stays bounded by the chunk),
+    with their bytes as uncompressed DynamoDB JSON: what a table written as an export
+    counts, so that an export and its load say the same (an Ion line counts as the
+    JSON line it would be).
 
     An incremental file comes whole, as one batch: it keeps one change per key.
     """
     batch: list[dict[str, Any]] = []
+    size = 0
+    ion = summary.output_format == "ION"
     for line in _lines(raw, where):
-        batch.append(parse_line(line, summary.output_format, where))
+        doc = parse_line(line, summary.output_format, where)
+        batch.append(doc)
+        size += len(orjson.dumps(doc)) + 1 if ion else len(line)
         if len(batch) >= CHUNK and not summary.incremental:
-            yield batch
-            batch = []
+            yield batch, size
+            batch, size = [], 0
     if batch:
-        yield batch
+        yield batch, size
+
+
+def check_files(store: Store, part: ExportPart, in_place: bool) -> None:
+    """Every data file of an export, as one listing of their folder shows it, before any
+    file is read: present, not too short for its items, its ETag (see export_files).
+
+    ``in_place``: the export is read from the bucket it was written to.
+    """
+    if not part.files:
+        return
+    folder = data_folder(f.key for f in part.files)
+    stored = store.listing(folder)
+    if stored is None:
+        log.warning(
+            "The credentials may not list %s (s3:ListBucket), so its data files are "
+            "checked only as each is read",
+            store.url(folder),
+        )
+        return
+    problems = [
+        (f.key, problem)
+        for f in part.files
+        if (problem := file_problem(f, stored.get(f.key), in_place)) is not None
+    ]
+    if not problems:
+        return
+    key, problem = problems[0]
+    more = f" ({len(problems) - 1} more of its data files too)" if len(problems) > 1 else ""
+    raise ExportFormatError(
+        f"the data file {store.url(key)} {problem}{more}: the export "
+        f"{store.url(part.summary.key)} is incomplete or damaged; copy its files again "
+        "from the original, or take a new export"
+    )
 
 
 def first_item(store: Store, summary: ExportSummary, data_file: DataFile) -> dict[str, Any] | None:

@@ -226,12 +226,12 @@ class _SegmentWriter:
                 now = time.time()
                 page = answer.body.get("Items", [])
                 live = [i for i in page if not ttl_expired(i, self.ttl, now)]
-                for item in live:
-                    out.write(item_line(self._renamed(item)))
-                items, size = items + len(live), size + answer.size
+                # Bytes as written, uncompressed: what loading the export counts too.
+                written = sum(out.write(item_line(self._renamed(item))) for item in live)
+                items, size = items + len(live), size + written
                 with self._lock:
                     self._totals[0] += len(live)
-                    self._totals[1] += answer.size
+                    self._totals[1] += written
                     self._totals[2] += len(page) - len(live)
                 self.progress.page_copied(len(live))
                 start_key = answer.body.get("LastEvaluatedKey")
