@@ -1,9 +1,9 @@
 """`toolkit status`: a run's progress, read from its state file by another process.
 
-The file is opened read-only and its lock is never taken, so a live run goes on
-undisturbed. Exit codes, for a cut-over script to wait on: 0 when the stream is
-drained (or the lag is below --max-lag), or the run is done with no stream to
-follow; 1 when not yet; 2 on an error.
+The file is read as SQLite sees it (the commits still in its -wal too), never
+written, and its lock is never taken, so a live run goes on undisturbed. Exit codes,
+for a cut-over script to wait on: 0 when the stream is drained (or the lag is below
+--max-lag), or the run is done with no stream to follow; 1 when not yet; 2 on an error.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ import orjson
 from toolkit.driver.migrate_command import default_state_path
 from toolkit.errors import UserError
 from toolkit.logic.status import Status, Tables, status_of
+from toolkit.work.state_file import as_sqlite_sees_it
 
 EXIT_READY, EXIT_NOT_YET = 0, 1
 
@@ -72,8 +74,7 @@ def read_status(path: Path, now: float) -> Status:
         )
     live = _live(path)
     try:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as db:
+        with _reading(path, live) as db:
             db.execute("BEGIN")  # one snapshot of a live run's file for every count
             notes = {str(k): str(v) for k, v in db.execute("SELECT name, value FROM run")}
             tables = _tables(db)
@@ -82,6 +83,20 @@ def read_status(path: Path, now: float) -> Status:
             f"cannot read the state file {path} ({error}); is it a run's state?"
         ) from None
     return status_of(notes, tables, live, now)
+
+
+@contextmanager
+def _reading(path: Path, live: bool) -> Iterator[sqlite3.Connection]:
+    """A live run's file through SQLite's shared memory, one more reader beside its
+    writer; a file no run writes, as SQLite sees it (its -wal included) without writing
+    anything beside it: also in a read-only folder."""
+    if not live:
+        with as_sqlite_sees_it(path) as db:
+            yield db
+        return
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as db:
+        yield db
 
 
 def _tables(db: sqlite3.Connection) -> Tables:

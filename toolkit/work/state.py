@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from toolkit.errors import UserError
+from toolkit.work.state_file import check_state_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -82,7 +83,7 @@ class RunState:
         self._lock_file = _take_lock(path, self._lock_path)
         try:
             self.created = not path.exists()  # this run made the file
-            _check_existing(path)
+            check_state_file(path)
             self._db = _open(path)
         except BaseException:
             # Refused: leave the folder as it was found, lock file included.
@@ -222,33 +223,6 @@ class RunState:
                 "INSERT OR REPLACE INTO export_files VALUES (?, ?, ?, ?)",
                 (export, file_key, items, blob),
             )
-
-
-def _check_existing(path: Path) -> None:
-    """Refuse a file that is not a sound state file, before anything writes to it.
-
-    Read as immutable: SQLite then creates no journal beside it and takes no lock
-    (the lock file already keeps other runs away).
-    """
-    if not path.exists():
-        return
-    fix = "move it away or give another --state (the run's progress is in that file)"
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-        try:
-            check = db.execute("PRAGMA quick_check").fetchone()
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        finally:
-            db.close()
-    except sqlite3.DatabaseError as error:
-        problem = f"is not a sound SQLite database ({error})"
-        raise UserError(f"the state file {path} {problem}; {fix}") from None
-    if check is None or check[0] != "ok":
-        found = check[0] if check else "no answer"
-        raise UserError(f"the state file {path} is damaged ({found}); {fix}")
-    if tables and "run" not in tables:
-        problem = "is an SQLite database of something else, not a run's state"
-        raise UserError(f"the state file {path} {problem}; {fix}")
 
 
 def _open(path: Path) -> sqlite3.Connection:
