@@ -2,7 +2,9 @@
 
 A checkpoint is written only after the target acknowledged every write before it,
 so a restart continues each segment from its last finished page. The file holds
-no credentials. A lock file beside it keeps a second live run away.
+no credentials. A lock file beside it keeps a second live run away. Each write of
+progress checks that the file is still the one opened (its device and inode): one
+deleted or replaced under the run stops it, rather than record into nowhere.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.errors import UserError
+from toolkit.errors import TerminalError, UserError
 from toolkit.work.state_file import check_state_file
 
 SCHEMA = """
@@ -73,6 +75,9 @@ class SegmentProgress:
     done: bool
 
 
+DELETED, REPLACED = "was deleted", "was replaced by another file"
+
+
 class RunState:
     """Thread-safe: the snapshot's workers checkpoint through one connection."""
 
@@ -85,6 +90,7 @@ class RunState:
             self.created = not path.exists()  # this run made the file
             check_state_file(path)
             self._db = _open(path)
+            self._identity = _identity(path)
         except BaseException:
             # Refused: leave the folder as it was found, lock file included.
             self._drop_lock_file()
@@ -101,12 +107,42 @@ class RunState:
         """Close the file; with ``drop_if_untouched``, a file this run created and used
         for nothing but its claims is removed (a refused run leaves the folder as it was)."""
         self._db.close()
-        if drop_if_untouched and self.created and not self._touched:
+        change = self._change()
+        if change == DELETED:
+            # SQLite leaves the -wal and -shm of a deleted file: a next run's file would
+            # find them beside it.
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        if drop_if_untouched and self.created and not self._touched and change is None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             self._drop_lock_file()
             return
         self._lock_file.close()
+
+    def _change(self) -> str | None:
+        """What happened to the file since it was opened, if it is not that file anymore."""
+        try:
+            return None if _identity(self.path) == self._identity else REPLACED
+        except FileNotFoundError:
+            return DELETED
+
+    def _still_the_file(self) -> None:
+        """After each write of progress (one stat): a file deleted or replaced under the
+        run takes that progress with it when the run ends, so the run stops at once."""
+        change = self._change()
+        if change is None:
+            return
+        again = (
+            "start over with a new state file"
+            if change == DELETED
+            else "resume from the file now there (or give another --state)"
+        )
+        raise TerminalError(
+            f"the state file {self.path} {change} while the run was going on: the progress "
+            f"since is recorded nowhere, so the run stopped; run the same command again to "
+            f"{again}"
+        )
 
     def _drop_lock_file(self) -> None:
         # Removed while still held, so no other run can take it in between.
@@ -123,11 +159,13 @@ class RunState:
         self._touched = True
         with self._mutex:
             self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (name, value))
+        self._still_the_file()
 
     def put_many(self, values: dict[str, str]) -> None:
         self._touched = True
         with self._mutex:
             self._db.executemany("INSERT OR REPLACE INTO run VALUES (?, ?)", values.items())
+        self._still_the_file()
 
     def claim(self, name: str, value: str, hint: str) -> None:
         """Record ``value`` the first time; later runs must bring the same one."""
@@ -135,6 +173,7 @@ class RunState:
         if recorded is None:
             with self._mutex:  # a claim alone is no progress: a refused run may drop it
                 self._db.execute("INSERT INTO run VALUES (?, ?)", (name, value))
+            self._still_the_file()
         elif recorded != value:
             raise UserError(
                 f"the state file {self.path} belongs to {name} {recorded!r}, not {value!r}; {hint}"
@@ -165,6 +204,7 @@ class RunState:
                 "done = ? WHERE segment = ?",
                 (key, items, int(last_key is None), segment),
             )
+        self._still_the_file()
 
     def record_shards(self, shards: list[tuple[str, str | None]], at_enabling: bool) -> None:
         """Remember shards as they are seen; known ones keep their progress."""
@@ -174,6 +214,7 @@ class RunState:
                 "INSERT OR IGNORE INTO shards (shard_id, parent_id, at_enabling) VALUES (?, ?, ?)",
                 [(shard, parent, int(at_enabling)) for shard, parent in shards],
             )
+        self._still_the_file()
 
     def shards(self) -> list[ShardProgress]:
         with self._mutex:
@@ -200,6 +241,7 @@ class RunState:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        self._still_the_file()
 
     # Data files of S3 exports that are finished: read into the target, or written. A
     # row is added only once every write of the file was acknowledged (or the file was
@@ -223,6 +265,13 @@ class RunState:
                 "INSERT OR REPLACE INTO export_files VALUES (?, ?, ?, ?)",
                 (export, file_key, items, blob),
             )
+        self._still_the_file()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """The file itself, whatever its name: its device and inode."""
+    found = path.stat()
+    return found.st_dev, found.st_ino
 
 
 def _open(path: Path) -> sqlite3.Connection:
