@@ -13,6 +13,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,7 @@ class RunState:
             raise
         self._mutex = threading.Lock()
         self._touched = False  # a side may have changed since: the file must stay
+        self.checkpointed_at: float | None = None  # wall clock of this run's last checkpoint
 
     def touching(self) -> None:
         """From here on a table, a stream or a file may change: keep the state whatever
@@ -126,6 +128,10 @@ class RunState:
             return None if _identity(self.path) == self._identity else REPLACED
         except FileNotFoundError:
             return DELETED
+
+    def _checkpointed(self) -> None:
+        self._still_the_file()
+        self.checkpointed_at = time.time()
 
     def _still_the_file(self) -> None:
         """After each write of progress (one stat): a file deleted or replaced under the
@@ -204,7 +210,7 @@ class RunState:
                 "done = ? WHERE segment = ?",
                 (key, items, int(last_key is None), segment),
             )
-        self._still_the_file()
+        self._checkpointed()
 
     def record_shards(self, shards: list[tuple[str, str | None]], at_enabling: bool) -> None:
         """Remember shards as they are seen; known ones keep their progress."""
@@ -241,7 +247,7 @@ class RunState:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-        self._still_the_file()
+        self._checkpointed()
 
     # Data files of S3 exports that are finished: read into the target, or written. A
     # row is added only once every write of the file was acknowledged (or the file was
@@ -265,7 +271,7 @@ class RunState:
                 "INSERT OR REPLACE INTO export_files VALUES (?, ?, ?, ?)",
                 (export, file_key, items, blob),
             )
-        self._still_the_file()
+        self._checkpointed()
 
 
 def _identity(path: Path) -> tuple[int, int]:
