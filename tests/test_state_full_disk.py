@@ -20,10 +20,9 @@ import pytest
 from tests.helpers import error_line, run_cli
 from tests.mounts import small_disk
 from tests.refusals import Case
-from tests.tables import create_table, load, section, table_state, write_config
+from tests.test_state_wal import ITEMS, identical, snapshot_of
 from tests.test_status_kinds import status_json
 
-ITEMS = 3000
 DISK_KB, ROOM_KB = 16384, 300  # the disk, and what is left of it for the run's state
 LIMITED = """
 import os, resource, sys
@@ -41,14 +40,7 @@ def run_with_file_size_limit(limit: int, *args: str) -> subprocess.CompletedProc
 def test_a_run_stopped_by_a_full_disk_resumes_once_space_is_freed(
     case: Case, tmp_path: Path, means: str
 ) -> None:
-    create_table(case.source, case.table)
-    rows = [{"id": {"S": f"k{n:05}"}, "v": {"S": "x" * 100}} for n in range(ITEMS)]
-    load(case.endpoints.source, case.table, rows, ["id"])
-    config = write_config(
-        tmp_path / "config.yaml",
-        section(case.endpoints.source, case.table, scanSegments=4),
-        section(case.endpoints.target, case.table),  # a snapshot: a checkpoint per page
-    )
+    config = snapshot_of(case, tmp_path)
     disk = tmp_path / "disk"
     disk.mkdir()
     state = disk / "run.sqlite"
@@ -75,8 +67,6 @@ def test_a_run_stopped_by_a_full_disk_resumes_once_space_is_freed(
 
         assert resumed.returncode == 0, resumed.stderr
         assert f"Snapshot done: {ITEMS - stopped['items_copied']} items" in resumed.stdout
-        assert table_state(case.endpoints.target, case.table, ["id"]) == table_state(
-            case.endpoints.source, case.table, ["id"]
-        )
+        assert identical(case)
         code, finished = status_json(state)
         assert code == 0 and finished["phase"] == "done" and finished["items_copied"] == ITEMS

@@ -40,17 +40,28 @@ def as_sqlite_reads(state: Path, tmp: Path) -> tuple[int, int]:
     return int(items), int(done)
 
 
-def test_a_run_killed_with_its_last_commits_in_the_wal_resumes_from_them(
-    case: Case, tmp_path: Path
-) -> None:
+def snapshot_of(case: Case, tmp: Path) -> Path:
+    """A table of ITEMS items and the config of its snapshot (no stream): its state
+    takes a checkpoint per page."""
     create_table(case.source, case.table)
     rows = [{"id": {"S": f"k{n:05}"}, "v": {"S": "x" * 100}} for n in range(ITEMS)]
     load(case.endpoints.source, case.table, rows, ["id"])
-    config = write_config(
-        tmp_path / "config.yaml",
+    return write_config(
+        tmp / "config.yaml",
         section(case.endpoints.source, case.table, scanSegments=4),
-        section(case.endpoints.target, case.table),  # a snapshot, no stream
+        section(case.endpoints.target, case.table),
     )
+
+
+def identical(case: Case) -> bool:
+    source = table_state(case.endpoints.source, case.table, ["id"])
+    return table_state(case.endpoints.target, case.table, ["id"]) == source
+
+
+def test_a_run_killed_with_its_last_commits_in_the_wal_resumes_from_them(
+    case: Case, tmp_path: Path
+) -> None:
+    config = snapshot_of(case, tmp_path)
     folder = tmp_path / "run"
     folder.mkdir()
     state = folder / "run.sqlite"
@@ -85,9 +96,7 @@ def test_a_run_killed_with_its_last_commits_in_the_wal_resumes_from_them(
     resumed = run_cli(*args)
     assert resumed.returncode == 0, resumed.stderr
     assert f"Snapshot done: {ITEMS - items} items" in resumed.stdout  # from the WAL's checkpoints
-    assert table_state(case.endpoints.target, case.table, ["id"]) == table_state(
-        case.endpoints.source, case.table, ["id"]
-    )
+    assert identical(case)
     code, finished = status_json(state)  # a snapshot with no stream to follow: done
     assert code == 0 and finished["phase"] == "done" and finished["items_copied"] == ITEMS
 
