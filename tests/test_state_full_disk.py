@@ -10,8 +10,6 @@ frees the space.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -20,20 +18,10 @@ import pytest
 from tests.helpers import error_line, run_cli
 from tests.mounts import small_disk
 from tests.refusals import Case
-from tests.test_state_wal import ITEMS, identical, snapshot_of
+from tests.test_state_wal import ITEMS, identical, run_with_file_size_limit, snapshot_of
 from tests.test_status_kinds import status_json
 
 DISK_KB, ROOM_KB = 16384, 300  # the disk, and what is left of it for the run's state
-LIMITED = """
-import os, resource, sys
-resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
-os.execv(sys.executable, [sys.executable, "-m", "toolkit", *sys.argv[2:]])
-"""
-
-
-def run_with_file_size_limit(limit: int, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", LIMITED, str(limit), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.parametrize("means", ["a full filesystem", "a file size limit"])

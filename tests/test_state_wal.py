@@ -13,7 +13,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from tests.helpers import run_cli
+from tests.helpers import error_line, run_cli
 from tests.mounts import read_only_view
 from tests.refusals import Case
 from tests.scenario import progress
@@ -101,15 +101,35 @@ def test_a_run_killed_with_its_last_commits_in_the_wal_resumes_from_them(
     assert code == 0 and finished["phase"] == "done" and finished["items_copied"] == ITEMS
 
 
-FOREIGN_KILLED_IN_WAL = """
+KILLED_IN_WAL = """
 import os, signal, sqlite3, sys
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("PRAGMA journal_mode=WAL")
 db.execute("PRAGMA wal_autocheckpoint=0")  # every commit stays in the -wal
-db.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)")
-db.execute("INSERT INTO photos (name) VALUES ('cat.jpg')")
-os.kill(os.getpid(), signal.SIGKILL)  # after the commit, before any checkpoint
+db.executescript(sys.argv[2])
+os.kill(os.getpid(), signal.SIGKILL)  # after the commits, before any checkpoint
 """
+PHOTOS = (
+    "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photos VALUES (1, 'a');"
+)
+LIMITED = """
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+os.execv(sys.executable, [sys.executable, "-m", "toolkit", *sys.argv[2:]])
+"""
+
+
+def killed_in_wal(state: Path, sql: str) -> None:
+    """A child commits ``sql`` into ``state`` and is killed before any checkpoint."""
+    killed = subprocess.run([sys.executable, "-c", KILLED_IN_WAL, str(state), sql], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert Path(f"{state}-wal").stat().st_size > 0
+
+
+def run_with_file_size_limit(limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """`toolkit ARGS` whose writes to any file stop at ``limit`` bytes (RLIMIT_FSIZE)."""
+    command = [sys.executable, "-c", LIMITED, str(limit), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_a_foreign_database_killed_with_its_tables_in_the_wal_is_refused_untouched(
@@ -119,12 +139,23 @@ def test_a_foreign_database_killed_with_its_tables_in_the_wal_is_refused_untouch
     itself sees another application's tables, so the run must refuse it."""
     case.source_table()
     config, state = case.config(), case.tmp / "run.sqlite"
-    killed = subprocess.run([sys.executable, "-c", FOREIGN_KILLED_IN_WAL, str(state)], check=False)
-    assert killed.returncode == -signal.SIGKILL
+    killed_in_wal(state, PHOTOS)
     before = files_of(case.tmp)
-    assert before[f"{state.name}-wal"]  # the table is in the WAL only
 
     line = case.refused("migrate", config, f"the state file {state.name}")
     assert "is an SQLite database of something else" in line
 
     assert files_of(case.tmp) == before  # the file, its -wal and -shm as they were
+
+
+def test_status_says_when_its_private_copy_finds_no_room(tmp_path: Path) -> None:
+    state = tmp_path / "run.sqlite"
+    killed_in_wal(state, "CREATE TABLE run (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
+    before = files_of(tmp_path)
+
+    copying = run_with_file_size_limit(2048, "status", "--state", str(state))
+
+    line = error_line(copying)
+    assert line.startswith(f"error: cannot read the state file {state} and its -wal through a ")
+    assert line.endswith("free space there or set TMPDIR to a folder with room")
+    assert files_of(tmp_path) == before

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, start_http_server
 
-# What a segment is: a table's, or an export target's (one data file each), or a file.
+# A segment: a scan segment of a table source or an export target (one data file
+# each), or a data file of an export source.
 SEGMENTS = "Scan segments (data files, for an export source)"
 PHASES = ("starting", "snapshot", "replay", "drained", "stopped", "done", "failed")
 THROTTLE_CODES = frozenset(

@@ -120,13 +120,7 @@ def status_of(notes: Mapping[str, str], tables: Tables, live: bool, now: float) 
     phase = notes.get("phase") or ("replay" if snapshot_done else "starting")
     if done or drained:
         phase = "done" if done else "drained"
-    segments_done, items = (
-        (tables.segments_done, tables.items_copied)
-        if kind == "table"
-        else (tables.files_done, tables.files_items)
-    )
-    if live:  # the run notes the items of its pages, finished or not, once a second
-        items = max(items, int(_number(notes.get("snapshot_items")) or 0))
+    segments_done, items = _copied(kind, notes, tables, live)
     rate = _rate(notes) if live else None  # a run that is not running copies nothing
     estimate = _number(notes.get("source_items"))
     left = None if estimate is None else max(0.0, estimate - items)
@@ -153,6 +147,19 @@ def status_of(notes: Mapping[str, str], tables: Tables, live: bool, now: float) 
         lag_seconds=0.0 if drained else None if done else _number(notes.get("lag_seconds")),
         drained=drained,
     )
+
+
+def _copied(kind: str, notes: Mapping[str, str], tables: Tables, live: bool) -> tuple[int, int]:
+    """Units done and items copied: a table's segments, an export's data files; while the
+    run is live, the items it noted too (of its pages, in a finished unit or not)."""
+    done, items = (
+        (tables.segments_done, tables.items_copied)
+        if kind == "table"
+        else (tables.files_done, tables.files_items)
+    )
+    if live:
+        items = max(items, int(_number(notes.get("snapshot_items")) or 0))
+    return done, items
 
 
 def kind_of(notes: Mapping[str, str]) -> str:

@@ -14,6 +14,7 @@ shared memory instead).
 
 from __future__ import annotations
 
+import errno
 import shutil
 import sqlite3
 import tempfile
@@ -44,10 +45,11 @@ def as_sqlite_sees_it(path: Path) -> Iterator[sqlite3.Connection]:
             for suffix in ("", *pending):
                 shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
         except OSError as error:
+            full = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+            fix = "free space there or set TMPDIR to a folder with room" if full else "check rights"
             raise UserError(
                 f"cannot read the state file {path} and its {' and '.join(pending)} through a "
-                f"private copy in {folder} ({error.strerror or error}); free space there "
-                "or set TMPDIR to a folder with room"
+                f"private copy in {Path(folder).parent} ({error.strerror or error}); {fix}"
             ) from None
         # Read-write: a copy's hot journal is rolled back, its WAL recovered, as SQLite would.
         with closing(sqlite3.connect(copy)) as db:
