@@ -14,6 +14,9 @@ from collections.abc import Callable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, start_http_server
 
+# A segment: a scan segment of a table source or an export target (one data file
+# each), or a data file of an export source.
+SEGMENTS = "Scan segments (data files, for an export source)"
 PHASES = ("starting", "snapshot", "replay", "drained", "stopped", "done", "failed")
 THROTTLE_CODES = frozenset(
     {
@@ -39,7 +42,9 @@ class Metrics:
         self._working = False
         self.phase = Enum("toolkit_phase", "The run's phase", states=list(PHASES), registry=r)
         self.items_copied = Counter(
-            "toolkit_items_copied", "Items the snapshot wrote to the target", registry=r
+            "toolkit_items_copied",
+            "Items the snapshot wrote to the target (the export's items, for an export)",
+            registry=r,
         )
         self.bytes_copied = Counter(
             "toolkit_bytes_copied", "Bytes of the source's answers the snapshot copied", registry=r
@@ -49,11 +54,12 @@ class Metrics:
             "Items skipped because their TTL had passed",
             registry=r,
         )
-        self.segments_total = Gauge("toolkit_segments_total", "Scan segments in all", registry=r)
-        self.segments_done = Gauge("toolkit_segments_done", "Scan segments copied", registry=r)
+        self.segments_total = Gauge("toolkit_segments_total", f"{SEGMENTS} in all", registry=r)
+        self.segments_done = Gauge("toolkit_segments_done", f"{SEGMENTS} copied", registry=r)
         self.records_applied = Counter(
             "toolkit_stream_records_applied",
-            "Stream changes applied to the target, by type",
+            "Stream records applied to the target, by type, counted after the per-batch "
+            "collapse (a batch keeps only the last change per key)",
             ["type"],
             registry=r,
         )

@@ -26,23 +26,21 @@ class StateNotes:
     state: RunState
     clock: Callable[[], float] = time.time
     _noted_at: float = 0.0
-    _checkpoint_at: float | None = None
     _noted_checkpoint: bool = False
-
-    def checkpointed(self) -> None:
-        """A checkpoint was just written (the target acknowledged what came before it)."""
-        self._checkpoint_at = self.clock()
 
     def note(self, force: bool = False, **figures: object) -> None:
         now = self.clock()
-        first_checkpoint = self._checkpoint_at is not None and not self._noted_checkpoint
+        # The state knows when a checkpoint was last written: a page of a segment, a
+        # step of the replay, a data file of an export (not each page of that file).
+        checkpoint_at = self.state.checkpointed_at
+        first_checkpoint = checkpoint_at is not None and not self._noted_checkpoint
         if not force and not first_checkpoint and now - self._noted_at < NOTE_EVERY_SECONDS:
             return
-        self._noted_checkpoint = self._checkpoint_at is not None
+        self._noted_checkpoint = checkpoint_at is not None
         self._noted_at = now
         values = {k: str(v) for k, v in figures.items()} | {"noted_at": str(now)}
-        if self._checkpoint_at is not None:
-            values["checkpoint_at"] = str(self._checkpoint_at)
+        if checkpoint_at is not None:
+            values["checkpoint_at"] = str(checkpoint_at)
         self.state.put_many(values)
 
 
@@ -70,8 +68,6 @@ class SnapshotObserver:
     def page_copied(self, items: int, size: int = 0, expired: int = 0) -> None:
         self._display.page_copied(items, size, expired)
         self._items += items  # one thread at a time per call; a lost update only delays a note
-        if self._notes is not None:
-            self._notes.checkpointed()  # called once the page's checkpoint is written
         if self._metrics is not None:
             self._metrics.items_copied.inc(items)
             self._metrics.bytes_copied.inc(size)
@@ -116,8 +112,6 @@ class ReplayObserver:
     def batch_applied(self, counts: Mapping[str, int]) -> None:
         self._display.batch_applied(counts)
         self._applied_at = time.time()
-        if self._notes is not None:
-            self._notes.checkpointed()  # called once the shard's checkpoint is written
         if self._metrics is not None:
             self._metrics.applied(counts)
 

@@ -1,8 +1,9 @@
 """`toolkit status`: a run's progress, read from its state file by another process.
 
-The file is opened read-only and its lock is never taken, so a live run goes on
-undisturbed. Exit codes, for a cut-over script to wait on: 0 when the stream is
-drained (or the lag is below --max-lag), 1 when not yet, 2 on an error.
+The file is read as SQLite sees it (the commits still in its -wal too), never
+written, and its lock is never taken, so a live run goes on undisturbed. Exit codes,
+for a cut-over script to wait on: 0 when the stream is drained (or the lag is below
+--max-lag), or the run is done with no stream to follow; 1 when not yet; 2 on an error.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import click
@@ -19,6 +21,7 @@ import orjson
 from toolkit.driver.migrate_command import default_state_path
 from toolkit.errors import UserError
 from toolkit.logic.status import Status, Tables, status_of
+from toolkit.work.state_file import as_sqlite_sees_it
 
 EXIT_READY, EXIT_NOT_YET = 0, 1
 
@@ -51,7 +54,8 @@ def status(
 ) -> int:
     """A run's phase, snapshot progress (with an ETA), shards, checkpoint age and lag.
 
-    Exit 0 when the stream is drained (or the lag is below --max-lag), 1 when not yet.
+    Exit 0 when the stream is drained (or the lag is below --max-lag), or the run is
+    done with no stream to follow; 1 when not yet.
     """
     path = state_path or default_state_path(config_path or Path("config.yaml"))
     now = read_status(path, time.time())
@@ -68,25 +72,50 @@ def read_status(path: Path, now: float) -> Status:
         raise UserError(
             f"no state file {path}: give the --state (or --config) the run was started with"
         )
+    live = _live(path)
     try:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        with _reading(path, live) as db:
+            db.execute("BEGIN")  # one snapshot of a live run's file for every count
             notes = {str(k): str(v) for k, v in db.execute("SELECT name, value FROM run")}
-            segments = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(done), 0), COALESCE(SUM(items), 0) FROM segments"
-            ).fetchone()
-            shards = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(finished), 0), COALESCE(SUM(records), 0) FROM shards"
-            ).fetchone()
+            tables = _tables(db)
     except sqlite3.Error as error:
         raise UserError(
             f"cannot read the state file {path} ({error}); is it a run's state?"
         ) from None
-    total = int(segments[0]) or int(notes.get("scan segments") or 0)
-    tables = Tables(
-        *(total, int(segments[1]), int(segments[2])),
-        *(int(shards[0]) - int(shards[1]), int(shards[1]), int(shards[2])),
-    )
-    return status_of(notes, tables, _live(path), now)
+    return status_of(notes, tables, live, now)
+
+
+@contextmanager
+def _reading(path: Path, live: bool) -> Iterator[sqlite3.Connection]:
+    """A live run's file through SQLite's shared memory, one more reader beside its
+    writer; a file no run writes, as SQLite sees it (its -wal included) without writing
+    anything beside it: also in a read-only folder."""
+    if not live:
+        with as_sqlite_sees_it(path) as db:
+            yield db
+        return
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as db:
+        yield db
+
+
+def _tables(db: sqlite3.Connection) -> Tables:
+    """The counts of the state's tables; one an older state lacks counts 0."""
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    sums = {
+        "segments": "COUNT(*), COALESCE(SUM(done), 0), COALESCE(SUM(items), 0)",
+        "shards": "COUNT(*), COALESCE(SUM(finished), 0), COALESCE(SUM(records), 0)",
+        "export_files": "COUNT(*), COALESCE(SUM(items), 0)",
+    }
+    counts = {
+        table: [int(n) for n in db.execute(f"SELECT {sql} FROM {table}").fetchone()]
+        if table in names
+        else [0, 0, 0]
+        for table, sql in sums.items()
+    }
+    (segments, done, items), (shards, finished, records) = counts["segments"], counts["shards"]
+    files, file_items = counts["export_files"][:2]
+    return Tables(segments, done, items, shards - finished, finished, records, files, file_items)
 
 
 def _live(path: Path) -> bool:

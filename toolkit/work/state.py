@@ -2,7 +2,9 @@
 
 A checkpoint is written only after the target acknowledged every write before it,
 so a restart continues each segment from its last finished page. The file holds
-no credentials. A lock file beside it keeps a second live run away.
+no credentials. A lock file beside it keeps a second live run away. Each write of
+progress checks that the file is still the one opened (its device and inode): one
+deleted or replaced under the run stops it, rather than record into nowhere.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,8 @@ from typing import Any
 
 import orjson
 
-from toolkit.errors import UserError
+from toolkit.errors import TerminalError, UserError
+from toolkit.work.state_file import check_state_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,6 +76,9 @@ class SegmentProgress:
     done: bool
 
 
+DELETED, REPLACED = "was deleted", "was replaced by another file"
+
+
 class RunState:
     """Thread-safe: the snapshot's workers checkpoint through one connection."""
 
@@ -82,14 +89,16 @@ class RunState:
         self._lock_file = _take_lock(path, self._lock_path)
         try:
             self.created = not path.exists()  # this run made the file
-            _check_existing(path)
+            check_state_file(path)
             self._db = _open(path)
+            self._identity = _identity(path)
         except BaseException:
             # Refused: leave the folder as it was found, lock file included.
             self._drop_lock_file()
             raise
         self._mutex = threading.Lock()
         self._touched = False  # a side may have changed since: the file must stay
+        self.checkpointed_at: float | None = None  # wall clock of this run's last checkpoint
 
     def touching(self) -> None:
         """From here on a table, a stream or a file may change: keep the state whatever
@@ -100,12 +109,46 @@ class RunState:
         """Close the file; with ``drop_if_untouched``, a file this run created and used
         for nothing but its claims is removed (a refused run leaves the folder as it was)."""
         self._db.close()
-        if drop_if_untouched and self.created and not self._touched:
+        change = self._change()
+        if change == DELETED:
+            # SQLite leaves the -wal and -shm of a deleted file: a next run's file would
+            # find them beside it.
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        if drop_if_untouched and self.created and not self._touched and change is None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             self._drop_lock_file()
             return
         self._lock_file.close()
+
+    def _change(self) -> str | None:
+        """What happened to the file since it was opened, if it is not that file anymore."""
+        try:
+            return None if _identity(self.path) == self._identity else REPLACED
+        except FileNotFoundError:
+            return DELETED
+
+    def _checkpointed(self) -> None:
+        self._still_the_file()
+        self.checkpointed_at = time.time()
+
+    def _still_the_file(self) -> None:
+        """After each write of progress (one stat): a file deleted or replaced under the
+        run takes that progress with it when the run ends, so the run stops at once."""
+        change = self._change()
+        if change is None:
+            return
+        again = (
+            "start over with a new state file"
+            if change == DELETED
+            else "resume from the file now there (or give another --state)"
+        )
+        raise TerminalError(
+            f"the state file {self.path} {change} while the run was going on: the progress "
+            f"since is recorded nowhere, so the run stopped; run the same command again to "
+            f"{again}"
+        )
 
     def _drop_lock_file(self) -> None:
         # Removed while still held, so no other run can take it in between.
@@ -122,11 +165,13 @@ class RunState:
         self._touched = True
         with self._mutex:
             self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (name, value))
+        self._still_the_file()
 
     def put_many(self, values: dict[str, str]) -> None:
         self._touched = True
         with self._mutex:
             self._db.executemany("INSERT OR REPLACE INTO run VALUES (?, ?)", values.items())
+        self._still_the_file()
 
     def claim(self, name: str, value: str, hint: str) -> None:
         """Record ``value`` the first time; later runs must bring the same one."""
@@ -134,6 +179,7 @@ class RunState:
         if recorded is None:
             with self._mutex:  # a claim alone is no progress: a refused run may drop it
                 self._db.execute("INSERT INTO run VALUES (?, ?)", (name, value))
+            self._still_the_file()
         elif recorded != value:
             raise UserError(
                 f"the state file {self.path} belongs to {name} {recorded!r}, not {value!r}; {hint}"
@@ -164,6 +210,7 @@ class RunState:
                 "done = ? WHERE segment = ?",
                 (key, items, int(last_key is None), segment),
             )
+        self._checkpointed()
 
     def record_shards(self, shards: list[tuple[str, str | None]], at_enabling: bool) -> None:
         """Remember shards as they are seen; known ones keep their progress."""
@@ -173,6 +220,7 @@ class RunState:
                 "INSERT OR IGNORE INTO shards (shard_id, parent_id, at_enabling) VALUES (?, ?, ?)",
                 [(shard, parent, int(at_enabling)) for shard, parent in shards],
             )
+        self._still_the_file()
 
     def shards(self) -> list[ShardProgress]:
         with self._mutex:
@@ -199,6 +247,7 @@ class RunState:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        self._checkpointed()
 
     # Data files of S3 exports that are finished: read into the target, or written. A
     # row is added only once every write of the file was acknowledged (or the file was
@@ -222,33 +271,13 @@ class RunState:
                 "INSERT OR REPLACE INTO export_files VALUES (?, ?, ?, ?)",
                 (export, file_key, items, blob),
             )
+        self._checkpointed()
 
 
-def _check_existing(path: Path) -> None:
-    """Refuse a file that is not a sound state file, before anything writes to it.
-
-    Read as immutable: SQLite then creates no journal beside it and takes no lock
-    (the lock file already keeps other runs away).
-    """
-    if not path.exists():
-        return
-    fix = "move it away or give another --state (the run's progress is in that file)"
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-        try:
-            check = db.execute("PRAGMA quick_check").fetchone()
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        finally:
-            db.close()
-    except sqlite3.DatabaseError as error:
-        problem = f"is not a sound SQLite database ({error})"
-        raise UserError(f"the state file {path} {problem}; {fix}") from None
-    if check is None or check[0] != "ok":
-        found = check[0] if check else "no answer"
-        raise UserError(f"the state file {path} is damaged ({found}); {fix}")
-    if tables and "run" not in tables:
-        problem = "is an SQLite database of something else, not a run's state"
-        raise UserError(f"the state file {path} {problem}; {fix}")
+def _identity(path: Path) -> tuple[int, int]:
+    """The file itself, whatever its name: its device and inode."""
+    found = path.stat()
+    return found.st_dev, found.st_ino
 
 
 def _open(path: Path) -> sqlite3.Connection:
