@@ -103,11 +103,12 @@ def wait_for(what: Callable[[], bool], process: subprocess.Popen[str], name: str
         time.sleep(0.05)
 
 
-def stopped_by_the_deletion(process: subprocess.Popen[str], state: Path) -> None:
+def stopped_by_the_deletion(process: subprocess.Popen[str], state: Path) -> str:
     out, err = process.communicate(timeout=120)
     line = error_line(subprocess.CompletedProcess(process.args, process.returncode, out, err))
     assert line.startswith(f"error: the state file {state} was deleted while the run was going")
     assert not any(Path(f"{state}{suffix}").exists() for suffix in ("", "-wal", "-shm"))
+    return line
 
 
 def migrate(config: Path, state: Path, *more: str) -> subprocess.Popen[str]:
@@ -161,4 +162,11 @@ def test_a_state_file_deleted_while_the_stream_is_replayed_stops_it(case: Case) 
     wait_for(replaying, run, "replay")
     state.unlink()
     load(case.endpoints.source, case.table, [{"id": {"S": "k0"}, "n": {"N": "9"}}], ["id"])
-    stopped_by_the_deletion(run, state)
+    line = stopped_by_the_deletion(run, state)
+    # The stream this run enabled is still on: starting over takes it, as the line says.
+    assert "adding --accept-existing-stream" in line
+    again = case.run("migrate", case.config(), "--accept-existing-stream", "--stop-when-drained")
+    assert again.returncode == 0, again.stderr
+    assert table_state(case.endpoints.target, case.table, ["id"]) == table_state(
+        case.endpoints.source, case.table, ["id"]
+    )

@@ -139,11 +139,16 @@ class RunState:
         change = self._change()
         if change is None:
             return
-        again = (
-            "start over with a new state file"
-            if change == DELETED
-            else "resume from the file now there (or give another --state)"
-        )
+        again = "resume from the file now there (or give another --state)"
+        if change == DELETED:
+            # The unlinked file still reads: a stream it recorded is enabled on the source.
+            stream = self.get("stream")
+            again = "start over with a new state file" + (
+                f", adding --accept-existing-stream (the stream {stream} this run enabled "
+                "holds the changes since)"
+                if stream
+                else ""
+            )
         raise TerminalError(
             f"the state file {self.path} {change} while the run was going on: the progress "
             f"since is recorded nowhere, so the run stopped; run the same command again to "
