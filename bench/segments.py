@@ -10,6 +10,10 @@ wall time and peak RSS.
   checkpoint per segment.
 - ``threads N``: a thread pool of N threads, all started and blocked.
 - ``stop N``: how long SIGTERM waits while ``RunState.segments(N)`` runs.
+- ``halt N``: the copier over N segments, 256 at a time, whose units wait for the stop:
+  seconds from the stop to the copier's return (units not started are skipped).
+- ``waiting N``: the copier over N segments, 8 at a time, whose units wait: the share
+  of one core the process spends meanwhile (its wait on the units' futures).
 - ``keys N``: mutate's key space of N keys, two thirds of them live (``LiveKeys``, and
   the sorted list of live keys it starts from).
 
@@ -46,6 +50,8 @@ from toolkit.work.state import RunState  # noqa: E402
 PLAN = [
     *(("state", n) for n in (10_000, 100_000, 1_000_000)),
     *(("copier", n) for n in (10_000, 100_000, 1_000_000)),
+    *(("halt", n) for n in (10_000, 30_000, 100_000)),
+    *(("waiting", n) for n in (1_000, 10_000, 100_000)),
     *(("threads", n) for n in (64, 256, 1024, 4096)),
     *(("stop", n) for n in (1_000_000, 10_000_000)),
     *(("keys", n) for n in (1_000_000, 10_000_000, 100_000_000)),
@@ -88,6 +94,50 @@ def _copier(n: int, folder: Path) -> dict[str, float]:
     return {}
 
 
+class _UntilStopped:
+    """A unit that waits for the stop, as a scan in flight does, then reports its segment."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+
+    @contextmanager
+    def open(self, share: float) -> Iterator[Callable[[SegmentStart], SegmentCopied]]:
+        yield lambda start: SegmentCopied(start.segment, done=self.stop.wait())
+
+
+def _halt(n: int, folder: Path) -> dict[str, float]:
+    state, stop = RunState(folder / "run.sqlite"), threading.Event()
+    job = SnapshotJob("t", n, 256, {}, None)
+    copier = SnapshotCopier(
+        *(job, _UntilStopped(stop), EmbeddedEngine(), state, _Progress(), stop),
+        records_pages=False,
+    )
+    stopped: list[float] = []
+    threading.Timer(1.0, lambda: (stopped.append(time.monotonic()), stop.set())).start()
+    copier.run()
+    state.close()
+    return {"after_stop_s": time.monotonic() - stopped[0]}
+
+
+def _waiting(n: int, folder: Path) -> dict[str, float]:
+    state, stop = RunState(folder / "run.sqlite"), threading.Event()
+    job = SnapshotJob("t", n, 8, {}, None)
+    copier = SnapshotCopier(
+        *(job, _UntilStopped(stop), EmbeddedEngine(), state, _Progress(), stop),
+        records_pages=False,
+    )
+    running = threading.Thread(target=copier.run)
+    running.start()
+    time.sleep(3)  # past the start: the units are submitted, 8 of them wait
+    cpu, wall = time.process_time(), time.monotonic()
+    time.sleep(10)
+    share = (time.process_time() - cpu) / (time.monotonic() - wall)
+    stop.set()
+    running.join()
+    state.close()
+    return {"core_share": share}
+
+
 def _threads(n: int, folder: Path) -> dict[str, float]:
     release = threading.Event()
     with ThreadPoolExecutor(n) as pool:
@@ -126,6 +176,8 @@ def one(kind: str, n: int) -> None:
             "threads": _threads,
             "stop": _stop,
             "keys": _keys,
+            "halt": _halt,
+            "waiting": _waiting,
         }[kind](n, Path(folder))
     seconds = time.monotonic() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
