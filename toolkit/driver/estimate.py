@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from toolkit.config import SourceConfig, TargetConfig
+from toolkit.config import SourceConfig, TargetConfig, limits
 from toolkit.wire.throughput import READ_UNIT_BYTES
 
 log = logging.getLogger("migrator")
@@ -20,8 +20,13 @@ DEFAULT_READ_PERCENT = 0.5  # throughputReadPercent when not given, as in the Mi
 
 
 def default_segments(description: Mapping[str, Any]) -> int:
-    size = int(description.get("TableSizeBytes") or 0)
-    return max(MIN_SEGMENTS, math.ceil(size / SEGMENT_BYTES))
+    return segments_for(int(description.get("TableSizeBytes") or 0))
+
+
+def segments_for(size: int) -> int:
+    """A segment per 128 MB, at least 8; a table above 1.28 TB gets larger segments, as
+    many as a run holds."""
+    return min(int(limits.SCAN_SEGMENTS.high), max(MIN_SEGMENTS, math.ceil(size / SEGMENT_BYTES)))
 
 
 def read_budget(source: SourceConfig, description: Mapping[str, Any]) -> float | None:
