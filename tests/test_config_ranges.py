@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 from tests.test_config import base, error, with_value
 from toolkit.config import limits, parse_config
 from toolkit.config.limits import Limit
-from toolkit.driver.estimate import segments_for
+from toolkit.driver.estimate import segments_at_once, segments_for
 from toolkit.driver.migrate_command import migrate
 from toolkit.engines.choose import check_master
 from toolkit.errors import UserError
 from toolkit.local.commands import up
 from verify.command import verify
+from verify.layout import Layout
+from verify.session import VerifyOptions, pass_settings
 
 ALTERNATOR = {"type": "alternator", "table": "dst_table", "endpoint": {"host": "http://s"}}
 EXPORT = {
@@ -261,3 +263,37 @@ def test_the_default_segments_stay_within_what_a_run_holds(size: int) -> None:
 
 def test_a_table_of_a_petabyte_gets_the_cap() -> None:
     assert segments_for(2**50) == 10_000
+
+
+@given(
+    st.none() | st.integers(1, int(limits.MAP_TASKS.high)),
+    st.none() | st.integers(1, 100_000),
+    st.integers(1, int(limits.SCAN_SEGMENTS.high)),
+)
+def test_segments_at_once_are_what_was_asked_within_what_a_process_runs(
+    max_map_tasks: int | None, slots: int | None, segments: int
+) -> None:
+    workers = segments_at_once(max_map_tasks, slots, segments)
+    assert 1 <= workers <= min(segments, limits.MAP_TASKS.high)
+    if max_map_tasks is not None:  # within the cap by the config's check
+        assert workers == min(max_map_tasks, segments)
+    elif slots is None:  # the embedded engine: every segment at once, up to the cap
+        assert workers == min(segments, limits.MAP_TASKS.high)
+
+
+class Cluster:
+    """An engine with more task slots than a process runs threads."""
+
+    name = "spark"
+    in_process = False
+    parallelism = 10_000
+
+    def run(self, *args: object) -> None:
+        raise AssertionError("not run here")
+
+
+def test_verify_on_a_large_cluster_reads_no_more_segments_at_once_than_the_cap() -> None:
+    config = parse_config(base())
+    layout = Layout("src_table", "dst_table", ("id",), ("id",), {}, None, 2**50)
+    settings = pass_settings(config, VerifyOptions(engine=Cluster()), layout)
+    assert (settings.segments, settings.workers) == (10_000, 256)

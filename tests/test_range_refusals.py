@@ -90,12 +90,13 @@ def test_a_mutate_flag_out_of_range_is_refused(
 
 
 def test_a_run_at_the_caps_stops_on_sigterm(case: Case) -> None:
-    """10,000 segments, 256 at a time: SIGTERM while the first scans are in flight."""
+    """10,000 segments and no maxMapTasks: 256 at a time (not one thread per segment).
+    SIGTERM while the first scans are in flight stops the run, its state kept."""
     case.source_table()
     segments, tasks = int(limits.SCAN_SEGMENTS.high), int(limits.MAP_TASKS.high)
     with FaultProxy(case.endpoints.source) as proxy:
         held = proxy.hold("Scan")
-        config = config_with_source(case, proxy.url, scanSegments=segments, maxMapTasks=tasks)
+        config = config_with_source(case, proxy.url, scanSegments=segments)
         run = migration(config, case.tmp)
         wait_for(proxy, "held Scan", run)
         run.send_signal(signal.SIGTERM)

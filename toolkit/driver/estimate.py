@@ -29,6 +29,12 @@ def segments_for(size: int) -> int:
     return min(int(limits.SCAN_SEGMENTS.high), max(MIN_SEGMENTS, math.ceil(size / SEGMENT_BYTES)))
 
 
+def segments_at_once(max_map_tasks: int | None, slots: int | None, segments: int) -> int:
+    """maxMapTasks, else the engine's task slots, else every segment; never more than the
+    segments, nor than one process runs (each is a thread and a connection to each side)."""
+    return min(max_map_tasks or slots or segments, segments, int(limits.MAP_TASKS.high))
+
+
 def read_budget(source: SourceConfig, description: Mapping[str, Any]) -> float | None:
     """readThroughput (else the table's provisioned reads) x throughputReadPercent.
 
