@@ -11,6 +11,7 @@ bench/segments.py measured.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -52,28 +53,48 @@ class Limit:
             fix = self.fix(value)
         return f"must be {self.expected}, got {shown}; {fix}"
 
-    def flag(self) -> click.ParamType[float, object]:
-        """The click type of a flag that takes this number."""
-        return _Flag(self)
+    def flag(self) -> click.ParamType[Any, Any]:
+        """The click type of a flag that takes this number (--help shows its range)."""
+        return _Integers(self) if self.integer else _Numbers(self)
 
 
-class _Flag(click.ParamType[float, object]):
+class _Integers(click.IntRange):
     def __init__(self, limit: Limit) -> None:
+        super().__init__(int(limit.low), int(limit.high), min_open=limit.low_open)
         self.limit = limit
-        self.name = "integer" if limit.integer else "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        return int(_checked(self, self.limit, value, param, ctx))
+
+
+class _Numbers(click.FloatRange):
+    def __init__(self, limit: Limit) -> None:
+        super().__init__(limit.low, limit.high, min_open=limit.low_open)
+        self.limit = limit
 
     def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> float:
-        text = str(value).strip()
-        shown = text if len(text) <= 40 else f"{text[:40]}..."
-        try:
-            number = value if isinstance(value, int | float) else _parse(text, self.limit.integer)
-        except ValueError:
-            self.fail(self.limit.refusal(repr(shown), None), param, ctx)
-        if not self.limit.holds(number):
-            self.fail(self.limit.refusal(shown, number), param, ctx)
-        return number
+        return float(_checked(self, self.limit, value, param, ctx))
+
+
+def _checked(
+    kind: click.ParamType[Any, Any],
+    limit: Limit,
+    value: object,
+    param: click.Parameter | None,
+    ctx: click.Context | None,
+) -> float:
+    """The value as a number within ``limit``; else click's error, worded as a key's."""
+    text = str(value).strip()
+    shown = text if len(text) <= 40 else f"{text[:40]}..."
+    try:
+        number = value if isinstance(value, int | float) else _parse(text, limit.integer)
+    except ValueError:
+        kind.fail(limit.refusal(repr(shown), None), param, ctx)
+    if not limit.holds(number):
+        kind.fail(limit.refusal(shown, number), param, ctx)
+    return number
 
 
 def _parse(text: str, integer: bool) -> float:
