@@ -13,13 +13,13 @@ from pathlib import Path
 import click
 
 from mutator.app import Common, run_load, run_mutate
-from mutator.bodies import MAX_ITEM_BYTES, SizeBounds
-from mutator.keys import MAX_KEYS
+from mutator.bodies import SizeBounds
 from mutator.load import LoadSettings
 from mutator.mix import DEFAULT_PUT_FRACTION
 from mutator.options import source_section
 from mutator.rate import RateRange
 from mutator.run import MutateSettings
+from toolkit.config import limits
 from toolkit.driver import observability
 from toolkit.driver.stopping import graceful
 from toolkit.errors import UserError
@@ -40,7 +40,7 @@ def _rate_range(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.command()
 @click.option(
     "--keys",
-    type=click.IntRange(1, MAX_KEYS),
+    type=limits.KEYS.flag(),
     default=10_000,
     show_default=True,
     help="Size of the key space: keys 0..N-1, each always the same key values.",
@@ -56,39 +56,39 @@ def _rate_range(ctx: click.Context, param: click.Parameter, value: str | None) -
 )
 @click.option(
     "--put-fraction",
-    type=click.FloatRange(0, 1),
+    type=limits.PUT_FRACTION.flag(),
     default=None,
     help="Fraction of operations that are puts; deletes remove live keys. The live "
     "share settles at (2p-1)/p [default: 0.75, about two thirds of the keys live].",
 )
 @click.option(
     "--duration",
-    type=click.FloatRange(0, min_open=True),
+    type=limits.DURATION.flag(),
     default=None,
     help="Stop after this many seconds [default: run until Ctrl-C].",
 )
 @click.option(
     "--operations",
-    type=click.IntRange(min=1),
+    type=limits.OPERATIONS.flag(),
     default=None,
     help="Stop after this many operations [default: run until Ctrl-C].",
 )
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=limits.SEED.flag(),
     default=None,
     help="Random seed: the same seed gives the same operations [default: random, printed].",
 )
 @click.option(
     "--min-item-bytes",
-    type=click.IntRange(1, MAX_ITEM_BYTES),
+    type=limits.ITEM_BYTES.flag(),
     default=40,
     show_default=True,
     help="Smallest item, in DynamoDB's item size.",
 )
 @click.option(
     "--max-item-bytes",
-    type=click.IntRange(1, MAX_ITEM_BYTES),
+    type=limits.ITEM_BYTES.flag(),
     default=32 * 1024,
     show_default=True,
     help="Largest item, in DynamoDB's item size.",
@@ -103,20 +103,20 @@ def _rate_range(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option(
     "--load",
     "load_items",
-    type=click.IntRange(1, MAX_KEYS),
+    type=limits.LOAD_ITEMS.flag(),
     default=None,
     help="Bulk mode: write keys 0..N-1 as fast as the server takes them, then exit.",
 )
 @click.option(
     "--workers",
-    type=click.IntRange(1, 64),
+    type=limits.MUTATE_WORKERS.flag(),
     default=8,
     show_default=True,
     help="Parallel writers (operations on one key stay in order).",
 )
 @click.option(
     "--window",
-    type=click.FloatRange(0, min_open=True),
+    type=limits.WINDOW.flag(),
     default=10.0,
     show_default=True,
     help="Seconds per progress line and rate window.",

@@ -287,7 +287,7 @@ def test_batch_sizes_follow_the_target_type(target: dict[str, Any], named: str) 
 def test_a_quoted_number_is_refused_with_its_value_and_a_fix() -> None:
     message = error(with_value("source.scanSegments", "8"))
     assert message == (
-        "config: source.scanSegments must be an integer >= 1, got '8' (text); "
+        "config: source.scanSegments must be an integer from 1 to 10000, got '8' (text); "
         "write it without quotes"
     )
 

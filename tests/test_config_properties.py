@@ -13,6 +13,7 @@ from toolkit.config import (
     DYNAMODB_MAX_BATCH,
     Endpoint,
     MigrationConfig,
+    limits,
     parse_config,
 )
 
@@ -109,7 +110,8 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     source |= {"region": draw(st.none() | names)}
     source |= {"endpoint": draw(endpoints), "credentials": draw(credentials)}
     source |= {"scanSegments": draw(optional_int), "readThroughput": draw(optional_int)}
-    source |= {"throughputReadPercent": draw(percent), "maxMapTasks": draw(optional_int)}
+    tasks = st.none() | st.integers(1, int(limits.MAP_TASKS.high))
+    source |= {"throughputReadPercent": draw(percent), "maxMapTasks": draw(tasks)}
     kind = draw(st.sampled_from(["dynamodb", "alternator"]))
     limit = ALTERNATOR_MAX_BATCH if kind == "alternator" else DYNAMODB_MAX_BATCH
     target: dict[str, Any] = {"type": kind, "table": draw(tables)}

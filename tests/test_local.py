@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -91,9 +92,15 @@ def test_missing_npm_with_empty_cache_is_one_line(tmp_path: Path) -> None:
 
 
 def test_server_dying_at_start_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
-    # A 1 KiB heap is real bad input: the JVM refuses it and exits at once.
+    # A java that refuses to start, as the JVM does a heap it cannot reserve (--heap itself
+    # is range-checked before any server starts).
+    dying = tmp_path / "bin"
+    dying.mkdir()
+    (dying / "java").write_text("#!/bin/sh\necho 'Could not reserve enough space'; exit 1\n")
+    (dying / "java").chmod(0o755)
     ports = ["--source-port", str(free_port()), "--target-port", str(free_port())]
-    result = local(tmp_path, "up", *ports, "--heap", "1k")
+    path = f"{dying}:{os.environ['PATH']}"
+    result = local(tmp_path, "up", *ports, env={"PATH": path})
     assert_one_line_error(result, "exited while starting", "source-")
     assert recorded_pids(tmp_path) == []
     assert not any("DynamoDBLocal.jar" in line and ports[1] in line for line in _processes())

@@ -81,7 +81,10 @@ def test_a_bad_master_url_is_one_line_before_any_table_is_touched(case: Case) ->
         st.just("local"),
         st.builds("local[{}]".format, st.integers(1, 64) | st.just("*")),
         st.builds("local[{},{}]".format, st.integers(1, 64) | st.just("*"), st.integers(1, 9)),
-        st.builds("local-cluster[{},{},{}]".format, *[st.integers(1, 4096)] * 3),
+        # at most 256 task slots (workers x cores), as a run holds
+        st.builds(
+            "local-cluster[{},{},{}]".format, *[st.integers(1, 16)] * 2, st.integers(1, 4096)
+        ),
         st.builds(
             "spark://{}:{}".format,
             st.from_regex(r"[a-z0-9.-]{1,20}", fullmatch=True),

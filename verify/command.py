@@ -14,6 +14,7 @@ from typing import IO
 import click
 from rich.console import Console
 
+from toolkit.config import limits
 from toolkit.driver import observability
 from toolkit.driver.log_format import display_console
 from toolkit.engines.choose import engine_for, engine_options
@@ -53,17 +54,17 @@ EXIT_DIFFERENT = 1
 )
 @click.option(
     "--segments",
-    type=click.IntRange(1, 1_000_000),
+    type=limits.SCAN_SEGMENTS.flag(),
     help="Parallel Scan segments [default: source.scanSegments, else one per 128 MB, at least 8].",
 )
 @click.option(
     "--workers",
-    type=click.IntRange(1, 256),
+    type=limits.MAP_TASKS.flag(),
     help="Segments read at a time [default: source.maxMapTasks, else 8].",
 )
 @click.option(
     "--recheck",
-    type=click.IntRange(min=0),
+    type=limits.PASSES.flag(),
     default=0,
     show_default=True,
     metavar="N",
@@ -71,7 +72,7 @@ EXIT_DIFFERENT = 1
 )
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0),
+    type=limits.PASS_INTERVAL.flag(),
     default=10.0,
     show_default=True,
     metavar="SECONDS",
@@ -79,7 +80,7 @@ EXIT_DIFFERENT = 1
 )
 @click.option(
     "--recheck-delay",
-    type=click.FloatRange(min=0),
+    type=limits.RECHECK_DELAY.flag(),
     default=1.0,
     show_default=True,
     metavar="SECONDS",
@@ -98,7 +99,7 @@ EXIT_DIFFERENT = 1
 )
 @click.option(
     "--show",
-    type=click.IntRange(min=0),
+    type=limits.SHOWN.flag(),
     default=20,
     show_default=True,
     metavar="N",
@@ -106,7 +107,7 @@ EXIT_DIFFERENT = 1
 )
 @click.option(
     "--scan-page-items",
-    type=click.IntRange(min=1),
+    type=limits.PAGE_ITEMS.flag(),
     default=PAGE_ITEMS,
     show_default=True,
     help="Items per Scan page (Scan's Limit): memory per worker grows with it.",

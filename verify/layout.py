@@ -6,13 +6,13 @@ are one ``ToolkitError`` line each, raised before the comparison starts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from toolkit.config import MigrationConfig
+from toolkit.driver.estimate import segments_for
 from toolkit.errors import UserError
 from toolkit.logic.table_identity import COMPARED_WITH_ITSELF, refuse_same_table
 from toolkit.logic.table_schema import check_renames, key_schema, renamed_key_schema, show
@@ -20,7 +20,6 @@ from toolkit.wire.connections import Connection
 from toolkit.wire.schema import describe, describe_source, ttl_attribute
 from toolkit.wire.service_errors import translated
 
-SEGMENT_BYTES = 128 * 1024 * 1024  # as migrate: one scan segment per 128 MB
 MIN_SEGMENTS = 8
 
 
@@ -54,7 +53,7 @@ class Layout:
         return {names.get(name, name): value for name, value in target_key.items()}
 
     def default_segments(self) -> int:
-        return max(MIN_SEGMENTS, math.ceil(self.source_size / SEGMENT_BYTES))
+        return segments_for(self.source_size)  # as migrate: one per 128 MB, within the cap
 
 
 def read_layout(config: MigrationConfig, source: Connection, target: Connection) -> Layout:

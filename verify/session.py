@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from toolkit.config import MigrationConfig
+from toolkit.config import MigrationConfig, limits
 from toolkit.driver.estimate import share
 from toolkit.driver.metrics import Metrics
 from toolkit.engines.base import Engine
@@ -194,8 +194,7 @@ def pass_settings(config: MigrationConfig, options: VerifyOptions, layout: Layou
         segments=options.segments or config.source.scan_segments or layout.default_segments(),
         workers=options.workers
         or config.source.max_map_tasks
-        or options.engine.parallelism
-        or MIN_SEGMENTS,
+        or min(options.engine.parallelism or MIN_SEGMENTS, int(limits.MAP_TASKS.high)),
         both_directions=options.both_directions,
         recheck_delay=options.recheck_delay,
         page_items=options.page_items,

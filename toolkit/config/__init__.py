@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolkit.config import limits
 from toolkit.config.alternator import (
     ALTERNATOR_MAX_BATCH,
     DYNAMODB_MAX_BATCH,
@@ -147,7 +148,13 @@ _COMMON = (
     "removeConsumedCapacity",
     "caBundle",
 )
-_READ_KEYS = ("scanSegments", "readThroughput", "throughputReadPercent", "maxMapTasks")
+_READ_LIMITS = {
+    "scanSegments": limits.SCAN_SEGMENTS,
+    "readThroughput": limits.CAPACITY_UNITS,
+    "throughputReadPercent": limits.THROUGHPUT_PERCENT,
+    "maxMapTasks": limits.MAP_TASKS,
+}
+_READ_KEYS = tuple(_READ_LIMITS)
 _WRITE_KEYS = ("writeThroughput", "throughputWritePercent", "streamChanges")
 _TARGET_OWN = ("skipInitialSnapshotTransfer", "billingMode", "batchSize", "alternator")
 _SAVEPOINTS = ("path", "intervalSeconds", "enableParquetFileTracking")
@@ -238,10 +245,10 @@ def _source(node: Node) -> SourceConfig:
         region=node.text("region"),
         endpoint=endpoint,
         credentials=_credentials(node.section("credentials")),
-        scan_segments=node.integer("scanSegments"),
-        read_throughput=node.integer("readThroughput"),
-        throughput_read_percent=node.number("throughputReadPercent", 0.1, 1.5),
-        max_map_tasks=node.integer("maxMapTasks"),
+        scan_segments=node.integer("scanSegments", limits.SCAN_SEGMENTS),
+        read_throughput=node.integer("readThroughput", limits.CAPACITY_UNITS),
+        throughput_read_percent=node.number("throughputReadPercent", limits.THROUGHPUT_PERCENT),
+        max_map_tasks=node.integer("maxMapTasks", limits.MAP_TASKS),
         ca_bundle=_ca_bundle(node),
         nodes=nodes,
         remove_consumed_capacity=remove,
@@ -267,11 +274,8 @@ def _target(node: Node) -> TargetConfig:
     billing = (node.text("billingMode") or "").upper() or None
     if billing is not None and billing not in BILLING_MODES:
         node.wrong("billingMode", node.data["billingMode"], " or ".join(BILLING_MODES))
-    for key in _READ_KEYS:
-        if key == "throughputReadPercent":
-            node.number(key, 0.1, 1.5)
-        else:
-            node.integer(key)
+    for key, limit in _READ_LIMITS.items():
+        (node.integer if limit.integer else node.number)(key, limit)
         if node.data.get(key) is not None:  # the Migrator's docs list them on the target too
             node.note(key, "it applies to the source's reads")
     stream = _stream_changes(node)
@@ -284,11 +288,11 @@ def _target(node: Node) -> TargetConfig:
         region=node.text("region"),
         endpoint=endpoint,
         credentials=_credentials(node.section("credentials")),
-        scan_segments=node.integer("scanSegments"),
+        scan_segments=node.integer("scanSegments", limits.SCAN_SEGMENTS),
         stream_changes=stream,
         skip_initial_snapshot_transfer=skip and stream,
-        write_throughput=node.integer("writeThroughput"),
-        throughput_write_percent=node.number("throughputWritePercent", 0.1, 1.5),
+        write_throughput=node.integer("writeThroughput", limits.CAPACITY_UNITS),
+        throughput_write_percent=node.number("throughputWritePercent", limits.THROUGHPUT_PERCENT),
         billing_mode=billing,
         batch_size=alternator_settings.batch_size,
         remove_consumed_capacity=node.flag("removeConsumedCapacity", alternator),
@@ -339,6 +343,7 @@ def _top_level_extras(root: Node) -> None:
     node = root.section("savepoints")
     if node is not None:
         node.only(_SAVEPOINTS)
+        node.integer("intervalSeconds", limits.MIGRATOR_COUNT)
         root.note("savepoints", "the toolkit records progress in its state file (--state)")
     for key, why in _INERT_TOP.items():
         if root.items(key):
@@ -348,9 +353,10 @@ def _top_level_extras(root: Node) -> None:
 def _skip_segments(root: Node) -> tuple[int, ...]:
     """A Migrator savepoint's finished scan segments: the snapshot does not copy them."""
     segments = root.items("skipSegments")
-    for index, segment in enumerate(segments):
-        if isinstance(segment, bool) or not isinstance(segment, int) or segment < 0:
-            root.wrong(f"skipSegments[{index}]", segment, "a scan segment's number (0 or more)")
+    names = [f"skipSegments[{i}]" for i in range(len(segments))]  # as the error names one
+    entries: dict[object, object] = dict(zip(names, segments, strict=True))
+    for name in names:
+        Node(root.origin, root.path, entries, root.notes).integer(name, limits.SKIPPED_SEGMENT)
     return tuple(sorted(set(segments)))  # type: ignore[arg-type]
 
 
@@ -371,7 +377,7 @@ def parse_config(data: object, origin: str = "config") -> MigrationConfig:
         (),
         read_validation(root.section("validation")),
         _skip_segments(root),
-        root.integer("metricsPort", 1, 65535),
+        root.integer("metricsPort", limits.PORT),
     )
     check_pair(root, config.source, config.target)
     _top_level_extras(root)

@@ -14,11 +14,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TypeVar
 
+from toolkit.config import limits
 from toolkit.config.endpoint import Endpoint, read_seed
 from toolkit.config.reader import Node
 
-DYNAMODB_MAX_BATCH = 25
-ALTERNATOR_MAX_BATCH = 100
+DYNAMODB_MAX_BATCH = int(limits.BATCH_DYNAMODB.high)
+ALTERNATOR_MAX_BATCH = int(limits.BATCH_ALTERNATOR.high)
 DEFAULT_REFRESH_SECONDS = 5.0
 WRITE_ISOLATIONS = ("forbid_rmw", "only_rmw_uses_lwt", "always_use_lwt", "unsafe_rmw")
 
@@ -31,6 +32,15 @@ SETTINGS = (
     "connectionTimeoutMs",
 )
 OWN = ("seeds", "localNodes", "writeIsolation")
+# The Migrator's client settings that have no effect here still take its types' ranges.
+_INERT_NUMBERS = {
+    "idleRefreshIntervalMs": limits.MIGRATOR_MILLIS,
+    "maxConnections": limits.MIGRATOR_COUNT,
+    "connectionMaxIdleTimeMs": limits.MIGRATOR_MILLIS,
+    "connectionTimeToLiveMs": limits.MIGRATOR_MILLIS,
+    "connectionAcquisitionTimeoutMs": limits.MIGRATOR_MILLIS,
+    "connectionTimeoutMs": limits.MIGRATOR_MILLIS,
+}
 T = TypeVar("T")
 
 
@@ -68,7 +78,7 @@ def read_source_settings(node: Node, endpoint: Endpoint) -> NodeDiscovery | None
     for part in parts:
         _inert(part, SETTINGS, "the toolkit uses its own HTTP client", USED)
         if part.data.get("maxItemsPerBatch") is not None:
-            part.integer("maxItemsPerBatch", 1)
+            part.integer("maxItemsPerBatch", limits.BATCH_ALTERNATOR)
             part.note("maxItemsPerBatch", "it applies to the target's writes")
     return _discovery(node, parts, endpoint)
 
@@ -93,6 +103,9 @@ def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> Alternato
 
 
 def _inert(node: Node, keys: Collection[str], why: str, used: Collection[str]) -> None:
+    """Note the keys that have no effect here; their numbers must still be in range."""
+    for key, limit in _INERT_NUMBERS.items():
+        node.integer(key, limit)
     for key in keys:
         if key not in used and node.data.get(key) not in (None, [], {}):
             node.note(key, why)
@@ -100,13 +113,12 @@ def _inert(node: Node, keys: Collection[str], why: str, used: Collection[str]) -
 
 def _batch_size(node: Node, parts: list[Node], kind: str) -> int:
     """batchSize, else the Migrator's maxItemsPerBatch, else the most the API takes."""
-    limit = ALTERNATOR_MAX_BATCH if kind == "alternator" else DYNAMODB_MAX_BATCH
-    over = f"BatchWriteItem takes at most {limit} items on {kind}"
-    batch = node.integer("batchSize", 1, limit, over)
-    nested = _last(parts, lambda part: part.integer("maxItemsPerBatch", 1, limit, over))
+    limit = limits.BATCH_ALTERNATOR if kind == "alternator" else limits.BATCH_DYNAMODB
+    batch = node.integer("batchSize", limit)
+    nested = _last(parts, lambda part: part.integer("maxItemsPerBatch", limit))
     if batch is not None and nested is not None and batch != nested:
         node.fail("batchSize", "disagrees with maxItemsPerBatch", "keep only one of them")
-    return batch or nested or limit
+    return batch or nested or int(limit.high)
 
 
 def _discovery(node: Node, parts: list[Node], endpoint: Endpoint) -> NodeDiscovery | None:
@@ -114,7 +126,7 @@ def _discovery(node: Node, parts: list[Node], endpoint: Endpoint) -> NodeDiscove
         if node.items("seeds"):
             node.fail("seeds", "is set with localNodes: false", "remove one of them")
         return None
-    ms = _last(parts, lambda part: part.integer("activeRefreshIntervalMs", 100))
+    ms = _last(parts, lambda part: part.integer("activeRefreshIntervalMs", limits.REFRESH_MS))
     return NodeDiscovery(
         seeds=(endpoint.url, *_seeds(node, endpoint)),
         datacenter=_last(parts, lambda part: part.text("datacenter")),

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from toolkit.config import limits
 from toolkit.config.reader import Node
 
 _EXAMPLE = "a server address like http://scylla, 127.0.0.1 or [::1]"
@@ -44,7 +45,7 @@ def read_endpoint(node: Node | None) -> Endpoint | None:
         return None
     node.only(("host", "port"))
     host = node.text("host") or node.fail("host", "is missing", "write e.g. host: http://scylla")
-    port = node.integer("port", 1, 65535)
+    port = node.integer("port", limits.PORT)
     if check_host(node, "host", host) and port is not None:
         node.fail("port", "is given twice (endpoint.host has a port too)", "keep only one")
     return Endpoint(host, port)

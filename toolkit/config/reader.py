@@ -16,6 +16,7 @@ from typing import NoReturn
 
 import yaml
 
+from toolkit.config.limits import Limit
 from toolkit.errors import UserError
 
 # Values under these keys never reach a message, not even in a type error.
@@ -99,29 +100,26 @@ class Node:
         # An empty YAML value (`accessKey:`) or "" means the key is not set.
         return value if value.strip() else None
 
-    def integer(
-        self, key: str, low: int = 1, high: int | None = None, over: str | None = None
-    ) -> int | None:
-        """An integer >= low (and <= high); ``over`` says what to do when it is too high."""
+    def integer(self, key: str, limit: Limit) -> int | None:
+        """An integer within ``limit``; beyond it, the refusal says what to do."""
         value = self.data.get(key)
         if value is None:
             return None
         # YAML's true is a bool, and a bool is an int to Python: never a count here.
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            self.wrong(key, value, _integers(low, high))
-        if high is not None and value > high:
-            self.wrong(key, value, _integers(low, high), over)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.wrong(key, value, limit.expected)
+        if not limit.holds(value):
+            self.wrong(key, value, limit.expected, limit.fix(value))
         return value
 
-    def number(self, key: str, low: float, high: float) -> float | None:
+    def number(self, key: str, limit: Limit) -> float | None:
         value = self.data.get(key)
         if value is None:
             return None
-        expected = f"a number from {low} to {high}"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.wrong(key, value, expected)
-        if not low <= value <= high:  # also refuses NaN
-            self.wrong(key, value, expected)
+            self.wrong(key, value, limit.expected)
+        if not limit.holds(value):  # also refuses NaN
+            self.wrong(key, value, limit.expected, limit.fix(value))
         return float(value)
 
     def flag(self, key: str, default: bool) -> bool:
@@ -149,10 +147,6 @@ class Node:
 
     def needed(self, key: str, fix: str) -> Node:
         return self.section(key) or self.fail(key, "is missing", fix)
-
-
-def _integers(low: int, high: int | None) -> str:
-    return f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
 
 
 class _StrictLoader(yaml.SafeLoader):

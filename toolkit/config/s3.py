@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.config import limits
 from toolkit.config.endpoint import Endpoint, read_endpoint
 from toolkit.config.reader import Node
 
@@ -90,7 +91,7 @@ def export_source(node: Node) -> SourceConfig:
         scan_segments=None,
         read_throughput=None,
         throughput_read_percent=None,
-        max_map_tasks=node.integer("maxMapTasks"),
+        max_map_tasks=node.integer("maxMapTasks", limits.MAP_TASKS),
         ca_bundle=_ca_bundle(node),  # for S3's https endpoint, and the live table's
         s3_export=source,
     )
@@ -193,9 +194,13 @@ def _description(node: Node, table: str | None) -> dict[str, Any]:
     throughput = node.section("provisionedThroughput")
     if throughput is not None:
         throughput.only(("readCapacityUnits", "writeCapacityUnits"))
+        read, write = (
+            throughput.integer(key, limits.CAPACITY_UNITS) or 0
+            for key in ("readCapacityUnits", "writeCapacityUnits")
+        )
         description["ProvisionedThroughput"] = {
-            "ReadCapacityUnits": throughput.integer("readCapacityUnits") or 0,
-            "WriteCapacityUnits": throughput.integer("writeCapacityUnits") or 0,
+            "ReadCapacityUnits": read,
+            "WriteCapacityUnits": write,
         }
     return description
 

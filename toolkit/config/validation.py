@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from toolkit.config import limits
 from toolkit.config.reader import Node
 
-LARGEST_TOLERANCE = 1e300  # finite: the Migrator refuses an infinite tolerance
 _INERT = {
     "compareTimestamps": "DynamoDB items carry no WRITETIME or TTL metadata to compare",
     "ttlToleranceMillis": "DynamoDB items carry no TTL metadata to compare",
@@ -45,14 +45,14 @@ def read_validation(node: Node | None) -> ValidationConfig:
         if value is not None and value.lower() not in {c.lower() for c in choices}:
             node.wrong(key, value, " or ".join(choices))
     for key in ("ttlToleranceMillis", "writetimeToleranceMillis", "timestampMsTolerance"):
-        node.integer(key, 0)
+        node.integer(key, limits.MIGRATOR_MILLIS)
     node.flag("compareTimestamps", False)
     node.items("hashColumns")
     for key, why in _INERT.items():
         if node.data.get(key) not in (None, [], False, 0):
             node.note(key, why)
     return ValidationConfig(
-        failures_to_fetch=node.integer("failuresToFetch", 1),
-        floating_point_tolerance=node.number("floatingPointTolerance", 0, LARGEST_TOLERANCE) or 0.0,
+        failures_to_fetch=node.integer("failuresToFetch", limits.FAILURES),
+        floating_point_tolerance=node.number("floatingPointTolerance", limits.TOLERANCE) or 0.0,
         copy_missing_rows=node.flag("copyMissingRows", False),
     )

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from toolkit.config import SourceConfig, TargetConfig
+from toolkit.config import SourceConfig, TargetConfig, limits
 from toolkit.wire.throughput import READ_UNIT_BYTES
 
 log = logging.getLogger("migrator")
@@ -20,8 +20,19 @@ DEFAULT_READ_PERCENT = 0.5  # throughputReadPercent when not given, as in the Mi
 
 
 def default_segments(description: Mapping[str, Any]) -> int:
-    size = int(description.get("TableSizeBytes") or 0)
-    return max(MIN_SEGMENTS, math.ceil(size / SEGMENT_BYTES))
+    return segments_for(int(description.get("TableSizeBytes") or 0))
+
+
+def segments_for(size: int) -> int:
+    """A segment per 128 MB, at least 8; a table above 1.28 TB gets larger segments, as
+    many as a run holds."""
+    return min(int(limits.SCAN_SEGMENTS.high), max(MIN_SEGMENTS, math.ceil(size / SEGMENT_BYTES)))
+
+
+def segments_at_once(max_map_tasks: int | None, slots: int | None, segments: int) -> int:
+    """maxMapTasks, else the engine's task slots, else every segment; never more than the
+    segments, nor than one process runs (each is a thread and a connection to each side)."""
+    return min(max_map_tasks or slots or segments, segments, int(limits.MAP_TASKS.high))
 
 
 def read_budget(source: SourceConfig, description: Mapping[str, Any]) -> float | None:

@@ -19,6 +19,7 @@ from toolkit.config import MigrationConfig
 from toolkit.driver.estimate import (
     default_segments,
     read_budget,
+    segments_at_once,
     warn_if_snapshot_is_long,
     write_budget,
 )
@@ -256,8 +257,7 @@ def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | No
     budget = read_budget(config.source, run.description)
     warn_if_snapshot_is_long(run.description, budget, config.target.stream_changes)
     engine = run.options.engine
-    slots = engine.parallelism or segments
-    workers = min(config.source.max_map_tasks or slots, segments)
+    workers = segments_at_once(config.source.max_map_tasks, engine.parallelism, segments)
     log.info(
         "Copying the snapshot of %s (about %s items, %s bytes) into %s: %d segments, %d at a "
         "time, on the %s engine",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.config import load_config
+from toolkit.config import limits, load_config
 from toolkit.driver import observability
 from toolkit.driver.log_format import display_console
 from toolkit.driver.migrate import MigrateOptions, MigrationResult, run_migration
@@ -42,7 +42,7 @@ def default_state_path(config_path: Path) -> Path:
 )
 @click.option(
     "--scan-page-items",
-    type=click.IntRange(min=1),
+    type=limits.PAGE_ITEMS.flag(),
     default=None,
     help="Items per Scan page (Scan's Limit) [default: 1 MB pages].",
 )
@@ -53,7 +53,7 @@ def default_state_path(config_path: Path) -> Path:
 )
 @click.option(
     "--stop-when-lag-below",
-    type=click.FloatRange(min=0, min_open=True),
+    type=limits.STREAM_LAG.flag(),
     default=None,
     metavar="SECONDS",
     help="Exit once the replication lag is below this: the moment to stop the application.",

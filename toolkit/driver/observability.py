@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from toolkit.config import limits
 from toolkit.driver import log_format
 from toolkit.driver.metrics import Metrics
 from toolkit.errors import UserError
@@ -30,7 +31,7 @@ def options(command: F) -> F:
             ),
             click.option(
                 "--metrics-port",
-                type=click.IntRange(1, 65535),
+                type=limits.PORT.flag(),
                 default=None,
                 help="Serve Prometheus metrics on this port, at /metrics [default: metricsPort].",
             ),

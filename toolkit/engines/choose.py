@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from toolkit.config import limits
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.errors import UserError
@@ -21,6 +22,10 @@ _MASTER = re.compile(
     r"local(\[(\*|[1-9]\d*)(,[1-9]\d*)?\])?|local-cluster\[[1-9]\d*,[1-9]\d*,[1-9]\d*\]"
     r"|spark://[^\s/]+(:\d+)?(,[^\s/]+(:\d+)?)*|yarn|k8s://\S+"
 )
+# The task slots a local master asks for: local[N] or local[N,F], local-cluster[N,C,M] (N x C).
+_LOCAL_SLOTS = re.compile(
+    r"local\[([0-9]+)(?:,[0-9]+)?\]|local-cluster\[([0-9]+),([0-9]+),[0-9]+\]"
+)
 MASTERS = (
     "local, local[N], local[*], local[N,F], local-cluster[N,C,M], spark://HOST:PORT, "
     "yarn or k8s://URL"
@@ -31,6 +36,13 @@ def check_master(master: str) -> str:
     """The master URL as given, if Spark takes its form; else one line saying which do."""
     if not _MASTER.fullmatch(master):
         raise UserError(f"--master {master}: not a Spark master URL; Spark takes {MASTERS}")
+    local = _LOCAL_SLOTS.fullmatch(master)
+    if local is not None:
+        threads, workers, cores = local.groups()
+        slots = int(threads) if threads else int(workers) * int(cores)
+        if not limits.MAP_TASKS.holds(slots):
+            refusal = limits.MAP_TASKS.refusal(f"{slots:,}", slots)
+            raise UserError(f"--master {master}: its task slots {refusal}")
     return master
 
 

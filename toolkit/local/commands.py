@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from toolkit.config import limits
 from toolkit.local import servers
 
 _console = Console(stderr=False, highlight=False)
+_SIZE = re.compile(r"([0-9]+)([kmg]?)", re.IGNORECASE)  # as java's -Xmx takes it
+_MB = {"": 1 / 2**20, "k": 1 / 2**10, "m": 1, "g": 2**10}
+
+
+def _heap(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A Java heap size (512m, 2g), within what DynamoDB Local can use."""
+    size = _SIZE.fullmatch(value.strip())
+    if size is None:
+        raise click.BadParameter(f"must be a size like 512m or 2g, got {value!r}", ctx, param)
+    megabytes = int(size.group(1)) * _MB[size.group(2).lower()]
+    if not limits.HEAP_MB.holds(megabytes):
+        raise click.BadParameter(limits.HEAP_MB.refusal(value, megabytes), ctx, param)
+    return value.strip()
 
 
 @click.group()
@@ -36,9 +51,11 @@ def local(ctx: click.Context, home: Path, cache_dir: Path | None) -> None:
 
 
 @local.command()
-@click.option("--source-port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--target-port", type=click.IntRange(1, 65535), default=8001, show_default=True)
-@click.option("--heap", default="512m", show_default=True, help="Java heap of each server.")
+@click.option("--source-port", type=limits.PORT.flag(), default=8000, show_default=True)
+@click.option("--target-port", type=limits.PORT.flag(), default=8001, show_default=True)
+@click.option(
+    "--heap", default="512m", show_default=True, callback=_heap, help="Java heap of each server."
+)
 @click.pass_obj
 def up(obj: tuple[Path, Path], source_port: int, target_port: int, heap: str) -> None:
     """Fetch DynamoDB Local if needed and start both servers."""

@@ -32,7 +32,7 @@ import orjson
 
 from toolkit.config import MigrationConfig
 from toolkit.config.s3 import ExportTarget
-from toolkit.driver.estimate import default_segments, read_budget
+from toolkit.driver.estimate import default_segments, read_budget, segments_at_once
 from toolkit.driver.migrate import MigrateOptions, MigrationResult
 from toolkit.driver.observers import SnapshotObserver, StateNotes
 from toolkit.errors import UserError
@@ -89,7 +89,7 @@ def run_export_target(
             log.info("The export was written by an earlier run; nothing to copy")
             return MigrationResult(None, None)
         export = _begin(state, store, target)
-        workers = min(config.source.max_map_tasks or segments, segments)
+        workers = segments_at_once(config.source.max_map_tasks, None, segments)
         renames = {r.source_name: r.target_name for r in config.renames}
         writer = _SegmentWriter(
             export,
