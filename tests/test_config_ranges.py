@@ -20,6 +20,7 @@ from toolkit.config import limits, parse_config
 from toolkit.config.limits import Limit
 from toolkit.driver.estimate import segments_at_once, segments_for
 from toolkit.driver.migrate_command import migrate
+from toolkit.driver.status_command import status
 from toolkit.engines.choose import check_master
 from toolkit.errors import UserError
 from toolkit.local.commands import up
@@ -215,6 +216,11 @@ def test_a_time_beyond_its_range_or_not_finite_is_refused(text: str) -> None:
     message = flag_refusal(migrate, "--stop-when-lag-below", text)
     assert message is not None
     assert "must be a number above 0 and at most 86400 seconds, got " in message
+
+
+@pytest.mark.parametrize(("text", "taken"), [("0", True), ("86400", True), ("86401", False)])
+def test_status_takes_a_lag_of_at_most_a_day(text: str, taken: bool) -> None:
+    assert (flag_refusal(status, "--max-lag", text) is None) is taken
 
 
 # --- numbers inside other values ---------------------------------------------------------

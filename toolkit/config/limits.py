@@ -152,9 +152,9 @@ ITEM_BYTES = Limit(1, 400 * 1024, "DynamoDB's items are at most 400 KB", unit="b
 CAPACITY_UNITS = Limit(1, 1_000_000_000, "no table serves more; leave it out for no limit")
 THROUGHPUT_PERCENT = Limit(0.1, 1.5, "the Scylla Migrator takes 0.1 to 1.5", integer=False)
 PORT = Limit(1, 65535, "a TCP port is at most 65535")
-STREAM_LAG = _seconds(
-    86_400, "a stream keeps 24 hours of changes: a lag that large lost some", low_open=True
-)
+_LAG_ABOVE = "a stream keeps 24 hours of changes: a lag that large lost some"
+STREAM_LAG = _seconds(86_400, _LAG_ABOVE, low_open=True)
+STATUS_LAG = _seconds(86_400, _LAG_ABOVE)  # 0: ready only once drained
 LOAD_ITEMS = Limit(1, INT, "the key space numbers keys in 31 bits; give fewer")
 SEED = Limit(0, LONG, "a seed has at most 63 bits")
 FAILURES = Limit(1, INT, "the Scylla Migrator reads it as an int")

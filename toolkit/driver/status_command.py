@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 import orjson
 
+from toolkit.config import limits
 from toolkit.driver.migrate_command import default_state_path
 from toolkit.errors import UserError
 from toolkit.logic.status import Status, Tables, status_of
@@ -44,7 +45,7 @@ EXIT_READY, EXIT_NOT_YET = 0, 1
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of lines.")
 @click.option(
     "--max-lag",
-    type=click.FloatRange(min=0),
+    type=limits.STATUS_LAG.flag(),
     default=None,
     metavar="SECONDS",
     help="Exit 0 once the replication lag is below this, not only once drained.",
