@@ -112,12 +112,15 @@ class ExportCopier:
             changes = requests_of(docs, summary.incremental, self.job.key_names, where)
             keys = self.job.key_names
             live = [_renamed(r, self.job.renames, keys) for r in changes if not self._expired(r)]
+            skipped = len(changes) - len(live)
             for start in range(0, len(live), CHUNK):
                 if self.stop.is_set():
                     return  # not recorded: the next run copies this file again
                 chunk = live[start : start + CHUNK]
                 self.writer.write(chunk)
-                self.progress.page_copied(len(chunk))
+                # The batch's bytes and expired items go with its first chunk.
+                first = start == 0
+                self.progress.page_copied(len(chunk), batch_size * first, skipped * first)
             written, expired = written + len(live), expired + len(changes) - len(live)
         # Checked at the end, the file being read as it is written; a file whose count is
         # off is not recorded as done, so the run stops and a rerun meets it again.

@@ -233,7 +233,7 @@ class _SegmentWriter:
                     self._totals[0] += len(live)
                     self._totals[1] += written
                     self._totals[2] += len(page) - len(live)
-                self.progress.page_copied(len(live))
+                self.progress.page_copied(len(live), written, len(page) - len(live))
                 start_key = answer.body.get("LastEvaluatedKey")
                 if start_key is None:
                     return items, size
