@@ -59,3 +59,16 @@ def test_a_lock_file_that_was_there_before_stays(tmp_path: Path) -> None:
     state = RunState(tmp_path / "run.sqlite")
     state.close(drop_if_untouched=True)
     assert leftovers(tmp_path) == ["run.sqlite.lock"]
+
+
+def test_folders_made_for_a_dropped_state_go_with_it(tmp_path: Path) -> None:
+    state = RunState(tmp_path / "runs" / "orders" / "run.sqlite")
+    state.close(drop_if_untouched=True)
+    assert leftovers(tmp_path) == []
+
+
+def test_folders_made_for_a_kept_state_stay(tmp_path: Path) -> None:
+    state = RunState(tmp_path / "runs" / "run.sqlite")
+    state.touching()
+    state.close(drop_if_untouched=True)
+    assert leftovers(tmp_path / "runs") == ["run.sqlite", "run.sqlite.lock"]

@@ -9,6 +9,7 @@ deleted or replaced under the run stops it, rather than record into nowhere.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
@@ -86,6 +87,8 @@ class RunState:
         self.path = path
         self._lock_path = path.parent / f"{path.name}.lock"
         self._had_lock_file = self._lock_path.exists()
+        # The folders --state names that are not there yet: a refused run removes them.
+        self._new_folders = [f for f in (path.parent, *path.parent.parents) if not f.exists()]
         self._lock_file = _take_lock(path, self._lock_path)
         try:
             self.created = not path.exists()  # this run made the file
@@ -160,6 +163,9 @@ class RunState:
         if not self._had_lock_file:
             self._lock_path.unlink(missing_ok=True)
         self._lock_file.close()
+        for folder in self._new_folders:  # the deepest first; one that holds files stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
     def get(self, name: str) -> str | None:
         with self._mutex:
