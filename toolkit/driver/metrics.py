@@ -47,7 +47,10 @@ class Metrics:
             registry=r,
         )
         self.bytes_copied = Counter(
-            "toolkit_bytes_copied", "Bytes of the source's answers the snapshot copied", registry=r
+            "toolkit_bytes_copied",
+            "Bytes of the items the snapshot copied, as DynamoDB JSON uncompressed (the "
+            "source's answers, or an export's lines)",
+            registry=r,
         )
         self.items_expired = Counter(
             "toolkit_items_expired_skipped",
