@@ -280,7 +280,7 @@ def test_segments_at_once_are_what_was_asked_within_what_a_process_runs(
     max_map_tasks: int | None, slots: int | None, segments: int
 ) -> None:
     workers = segments_at_once(max_map_tasks, slots, segments)
-    assert 1 <= workers <= min(segments, limits.MAP_TASKS.high)
+    assert min(segments, limits.MAP_TASKS.high) >= workers >= 1
     if max_map_tasks is not None:  # within the cap by the config's check
         assert workers == min(max_map_tasks, segments)
     elif slots is None:  # the embedded engine: every segment at once, up to the cap
