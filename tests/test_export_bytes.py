@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from tests.conftest import Endpoints
 from tests.s3_server import s3_section
 from tests.tables import create_table, load, section
-from tests.test_s3_export import DESCRIPTION, bucket, items
+from tests.test_s3_export import DESCRIPTION, bucket, export_target, items
 from toolkit.config import parse_config
 from toolkit.driver.migrate import MigrateOptions, run_migration
 from toolkit.work.replay import ReplayStats
@@ -59,11 +59,7 @@ def test_an_export_and_its_load_report_the_bytes_of_their_summaries(
     written, seen = copied(
         {
             "source": section(endpoints.source, table_name, scanSegments=3),
-            "target": {
-                "type": "dynamodb-s3-export",
-                "path": f"s3://{name}/back",
-                **s3_section(s3_endpoint),
-            },
+            "target": export_target(s3_endpoint, f"s3://{name}/back"),
         },
         tmp_path / "out.sqlite",
     )
