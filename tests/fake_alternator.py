@@ -30,7 +30,10 @@ where ScyllaDB documents them (docs/ of the scylladb repository, or its source):
 - System tables read by Scan and Query (new-apis.md "Accessing system tables from
   ScyllaDB"): ``.scylla.alternator.system.versions``, ``system.config``
   (``tablets_mode_for_new_keyspaces``) and ``system_schema.scylla_keyspaces``
-  (``initial_tablets`` of a tablet table). tests/alternator_system.py.
+  (``initial_tablets`` of a tablet table; a non-text CQL column reads as a string,
+  alternator/serialization.cc). ``tablets_mode_for_new_keyspaces`` is listed from
+  2025.2, when the option came (commit c62865df90), though Alternator follows it
+  only from 2025.4. tests/alternator_system.py.
 - Compressed request bodies, ``Content-Encoding: gzip`` or ``deflate`` (network.md
   "Compression of requests"), from 2026.1; counted per node
   (``compressed_requests``). An older version reads the body as JSON whatever the
