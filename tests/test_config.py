@@ -153,9 +153,10 @@ def test_an_alternator_target_takes_settings_at_top_level() -> None:
     target = {"type": "alternator", "table": "t_1", "endpoint": {"host": "scylla"}}
     config = parse_config(with_value("target", target))
     assert (config.target.batch_size, config.target.remove_consumed_capacity) == (100, True)
-    settings = {"maxItemsPerBatch": 60, "rack": "r", "compression": True}
+    settings = {"maxItemsPerBatch": 60, "rack": "r", "compression": True, "optimizeHeaders": True}
     config = parse_config(with_value("target", {**target, **settings}))
-    assert config.target.batch_size == 60 and config.notes[0].startswith("target.compression ")
+    assert config.target.batch_size == 60 and config.target.client.compression
+    assert [note.split()[0] for note in config.notes] == ["target.optimizeHeaders"]
     assert config.target.nodes is not None and config.target.nodes.rack == "r"
 
 
