@@ -116,8 +116,9 @@ def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> Alternato
         nested.only(SETTINGS)
     parts = [p for p in (nested, node if alternator else None) if p is not None]
     used = USED if alternator else ("maxItemsPerBatch",)
+    why = "" if alternator else "it applies to an Alternator target (type: alternator)"
     for part in parts:
-        _inert(part, "it applies to an Alternator target (type: alternator)", used)
+        _inert(part, why, used)
     batch = _batch_size(node, parts, kind)
     if not alternator or endpoint is None:
         return AlternatorSettings(batch, None, None)
