@@ -11,7 +11,8 @@ import gzip
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
@@ -21,12 +22,18 @@ from botocore.credentials import Credentials
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.tables import CREDENTIALS
+from tests.conftest import Endpoints
+from tests.fault_proxy import FaultProxy, Handler, send_answer
+from tests.helpers import run_cli
+from tests.tables import CREDENTIALS, create_table, load, section, write_config
 from toolkit.config import parse_config
 from toolkit.errors import ServiceError, UserError
 from toolkit.wire.compression import GZIP_FROM_BYTES, gzipped
 from toolkit.wire.connections import connect
 from toolkit.wire.dataplane import DataPlane
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # What ScyllaDB before 2026.1 answers a compressed body: it parses the gzip bytes as JSON.
 OLD_SCYLLA = (
@@ -167,3 +174,38 @@ def test_the_compression_setting_reaches_the_target_s_requests(
     plane = connect("target", config.target).data_plane(4)
     plane.call("BatchWriteItem", batch(100))
     assert ("Content-Encoding" in Catcher.seen[-1][0]) == compressed
+
+
+class OldScylla(FaultProxy):
+    """A node of a ScyllaDB before 2026.1: a compressed body is parsed as JSON, and refused."""
+
+    refused = 0
+
+    def _forward(self, handler: Handler, body: bytes) -> None:
+        if handler.headers.get("Content-Encoding"):
+            OldScylla.refused += 1
+            send_answer(handler, 400, OLD_SCYLLA, {})
+            return
+        super()._forward(handler, body)
+
+
+def test_migrate_to_a_scylla_that_cannot_read_compressed_requests_stops_with_one_line(
+    endpoints: Endpoints, table_name: str, tmp_path: Path, source_client: DynamoDBClient
+) -> None:
+    create_table(source_client, table_name)
+    items = ({"id": {"S": f"k{n:04}"}, "pad": {"S": "x" * 100}} for n in range(100))
+    load(endpoints.source, table_name, items, ["id"])
+    OldScylla.refused = 0
+    with OldScylla(endpoints.target) as node:
+        target = section(node.url, table_name, type="alternator", localNodes=False)
+        config = write_config(
+            tmp_path / "c.yaml",
+            section(endpoints.source, table_name, scanSegments=1),
+            {**target, "compression": True, "streamChanges": False},
+        )
+        result = run_cli("migrate", "--config", str(config), "--state", str(tmp_path / "s"))
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "set compression: false" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert OldScylla.refused == 1  # one batch of 100 items: sent once, never again
