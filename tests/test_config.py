@@ -153,9 +153,10 @@ def test_an_alternator_target_takes_settings_at_top_level() -> None:
     target = {"type": "alternator", "table": "t_1", "endpoint": {"host": "scylla"}}
     config = parse_config(with_value("target", target))
     assert (config.target.batch_size, config.target.remove_consumed_capacity) == (100, True)
-    settings = {"maxItemsPerBatch": 60, "rack": "r", "compression": True}
+    settings = {"maxItemsPerBatch": 60, "rack": "r", "compression": True, "optimizeHeaders": True}
     config = parse_config(with_value("target", {**target, **settings}))
-    assert config.target.batch_size == 60 and config.notes[0].startswith("target.compression ")
+    assert config.target.batch_size == 60 and config.target.client.compression
+    assert [note.split()[0] for note in config.notes] == ["target.optimizeHeaders"]
     assert config.target.nodes is not None and config.target.nodes.rack == "r"
 
 
@@ -324,3 +325,51 @@ def test_a_mistyped_secret_is_never_echoed(value: object) -> None:
     message = error(with_value("source.credentials", credentials))
     assert message.startswith("config: source.credentials.secretKey must be text, got ")
     assert "value hidden" in message and "12345678901234" not in message and SECRET not in message
+
+
+CLIENT_SETTINGS = {
+    "compression": True,
+    "maxConnections": 3,
+    "connectionTimeoutMs": 1500,
+    "connectionMaxIdleTimeMs": 60000,
+    "connectionTimeToLiveMs": 0,
+}
+INERT_SETTINGS = {
+    "idleRefreshIntervalMs": 60000,
+    "optimizeHeaders": True,
+    "connectionAcquisitionTimeoutMs": 10000,
+}
+
+
+@pytest.mark.parametrize("side", ["source", "target"])
+@pytest.mark.parametrize("nested", [False, True])
+def test_the_alternator_client_settings_take_effect_and_only_three_are_notes(
+    side: str, nested: bool
+) -> None:
+    alternator = {"type": "alternator", "table": "t_1", "endpoint": {"host": "scylla"}}
+    settings = {**CLIENT_SETTINGS, **INERT_SETTINGS}
+    section = {**alternator, **({"alternator": settings} if nested else settings)}
+    config = parse_config(with_value(side, section))
+    client = config.source.client if side == "source" else config.target.client
+    assert (client.compression, client.max_connections, client.connect_ms) == (True, 3, 1500)
+    assert (client.max_idle_ms, client.time_to_live_ms) == (60000, 0)
+    prefix = f"{side}.alternator." if nested else f"{side}."
+    assert [n.split()[0] for n in config.notes] == [prefix + key for key in INERT_SETTINGS]
+    reasons = ["while the client is idle", "only the headers", "never waits"]
+    assert all(why in note for why, note in zip(reasons, config.notes, strict=True))
+
+
+def test_the_top_level_client_setting_wins_over_the_nested_one() -> None:
+    target = {"type": "alternator", "table": "t_1", "endpoint": {"host": "scylla"}}
+    nested = {"compression": True, "maxConnections": 9}
+    config = parse_config(
+        with_value("target", {**target, "compression": False, "alternator": nested})
+    )
+    assert (config.target.client.compression, config.target.client.max_connections) == (False, 9)
+
+
+def test_a_dynamodb_side_notes_every_alternator_client_setting() -> None:
+    config = parse_config(with_value("target.alternator", dict(CLIENT_SETTINGS)))
+    noted = sorted(n.split()[0] for n in config.notes)
+    assert noted == sorted(f"target.alternator.{key}" for key in CLIENT_SETTINGS)
+    assert config.target.client.compression is False

@@ -22,7 +22,7 @@ from tests.tables import CREDENTIALS
 from toolkit.errors import ServiceBusy, ServiceError
 from toolkit.wire.dataplane import Answer as PlaneAnswer
 from toolkit.wire.dataplane import DataPlane
-from toolkit.wire.http1 import Answer, BadAnswer, Pools, read_answer, request_bytes
+from toolkit.wire.http1 import Answer, BadAnswer, Pools, Reuse, read_answer, request_bytes
 
 NEXT = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"  # what follows on the stream
 
@@ -261,3 +261,63 @@ def test_errors_of_requests_sent_together_are_each_request_s_own(scripted: Start
     assert len(refused) == 1 and refused[0].code == "ValidationException", outcomes
     assert not refused[0].transient
     assert sum(isinstance(o, PlaneAnswer) for o in outcomes) == 2
+
+
+# --- the Alternator client settings that shape the pools ---------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_at_most_max_connections_stay_open_per_node_between_requests(scripted: Start) -> None:
+    server = scripted(lambda n: "keep", together=4)
+    pools = Pools(connections=2)  # maxConnections: 2
+    request = request_bytes("POST", "/", {"Host": "x"}, b"{}")
+    for _ in range(2):
+        answers = pools.send_all(server.url, [request] * 4)
+        assert all(isinstance(a, Answer) and a.status == 200 for a in answers), answers
+    assert server.connections == 4 + 2  # 2 kept from the first round, 2 opened again
+    assert all(server.ended_by_client.acquire(timeout=5) for _ in range(2 + 2))
+
+
+@pytest.mark.parametrize(("idle", "connections"), [(0.5, 1), (1.5, 2)])
+def test_a_connection_idle_longer_than_connection_max_idle_time_is_not_reused(
+    scripted: Start, idle: float, connections: int
+) -> None:
+    server = scripted(lambda n: "keep")
+    clock = Clock()
+    pools = Pools(reuse=Reuse(max_idle_seconds=1.0), clock=clock)
+    for _ in range(3):
+        clock.now += 0.4  # busy: never idle for long
+        post(pools, server.url)
+    clock.now += idle
+    assert post(pools, server.url).body == b'{"n":4}'
+    assert server.connections == connections
+    if connections == 2:  # closed by this side, not left to the server
+        assert server.ended_by_client.acquire(timeout=5)
+
+
+def test_a_connection_older_than_connection_time_to_live_is_not_reused(scripted: Start) -> None:
+    server = scripted(lambda n: "keep")
+    clock = Clock()
+    pools = Pools(reuse=Reuse(max_age_seconds=10.0), clock=clock)
+    for now in (0.0, 4.0, 8.0, 12.0, 16.0):  # busy all along: only its age ends it
+        clock.now = now
+        post(pools, server.url)
+    assert server.connections == 2  # opened at 0 (used until 8) and at 12
+    assert server.ended_by_client.acquire(timeout=5)
+
+
+def test_a_connect_that_is_not_accepted_gives_up_at_connection_timeout() -> None:
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as server:
+        address = server.getsockname()
+        waiting = socket.create_connection(address)  # fills the backlog: the next SYN waits
+        url = f"http://127.0.0.1:{address[1]}"
+        pools = Pools(timeout=3600.0, reuse=Reuse(connect_seconds=0.2))
+        with waiting, pytest.raises(TimeoutError):
+            post(pools, url)

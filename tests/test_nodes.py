@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from itertools import pairwise
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from toolkit.config.alternator import NodeDiscovery
-from toolkit.wire.nodes import DOWN_SECONDS, LiveNodes, localnodes_url, parse_localnodes
+from toolkit.wire.nodes import (
+    DOWN_SECONDS,
+    LiveNodes,
+    localnodes_url,
+    parse_localnodes,
+    scopes,
+)
 
 SEED = "http://seed:8000"
 
@@ -145,3 +153,120 @@ def test_without_a_listing_the_seeds_take_the_requests(
     cluster.status = 200
     cluster.now += 1.5
     assert set(picks(nodes, 4)) == {"http://10.0.0.1:8000"}
+
+
+# --- a rack or datacenter that lists no node: the list widens ------------------------
+
+
+class Racks:
+    """/localnodes by its query, as Alternator answers: an unknown dc or rack lists []."""
+
+    def __init__(self, where: dict[str, tuple[str, str]], local_dc: str = "dc1") -> None:
+        self.where = where  # address -> (datacenter, rack)
+        self.local_dc = local_dc  # the answering node's datacenter: no query lists it
+        self.asked: list[str] = []
+        self.now = 0.0
+
+    def fetch(self, url: str) -> tuple[int, bytes]:
+        query = parse_qs(urlsplit(url).query)
+        self.asked.append(urlsplit(url).query)
+        dc = query.get("dc", [self.local_dc])[0]
+        rack = query.get("rack", [None])[0]
+        nodes = [a for a, (d, r) in self.where.items() if d == dc and rack in (None, r)]
+        return 200, json.dumps(nodes).encode()
+
+    def clock(self) -> float:
+        return self.now
+
+
+RACKS = {
+    "10.0.1.1": ("dc1", "r1"),
+    "10.0.1.2": ("dc1", "r2"),
+    "10.0.1.3": ("dc1", "r2"),
+    "10.0.2.1": ("dc2", "r1"),
+}
+
+
+def routed(racks: Racks, datacenter: str | None, rack: str | None) -> LiveNodes:
+    discovery = NodeDiscovery((SEED,), datacenter, rack, 1.0)
+    return LiveNodes(discovery, racks.fetch, clock=racks.clock)
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    ("datacenter", "rack", "used", "queries"),
+    [
+        ("dc1", "r2", {"10.0.1.2", "10.0.1.3"}, ["dc=dc1&rack=r2"]),
+        ("dc1", "r9", {"10.0.1.1", "10.0.1.2", "10.0.1.3"}, ["dc=dc1&rack=r9", "dc=dc1"]),
+        ("dc9", "r1", {"10.0.1.1", "10.0.1.2", "10.0.1.3"}, ["dc=dc9&rack=r1", "dc=dc9", ""]),
+        ("dc9", None, {"10.0.1.1", "10.0.1.2", "10.0.1.3"}, ["dc=dc9", ""]),
+        (None, "r1", {"10.0.1.1"}, ["rack=r1"]),
+        (None, "r9", {"10.0.1.1", "10.0.1.2", "10.0.1.3"}, ["rack=r9", ""]),
+    ],
+)
+def test_an_empty_rack_or_datacenter_widens_to_the_next_scope_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+    datacenter: str | None,
+    rack: str | None,
+    used: set[str],
+    queries: list[str],
+) -> None:
+    racks = Racks(RACKS)
+    with caplog.at_level(logging.INFO, "migrator"):
+        nodes = routed(racks, datacenter, rack)
+        for _ in range(3):  # asked again, widened again: said once
+            racks.now += 1.5
+            picks(nodes, 3)
+    assert set(picks(nodes, 6)) == {f"http://{a}:8000" for a in used}
+    assert racks.asked[: len(queries)] == queries
+    warnings = warnings_of(caplog)
+    if len(queries) == 1:
+        assert warnings == []
+    else:
+        wanted = f"rack {rack}" if rack else f"datacenter {datacenter}"
+        assert len(warnings) == 1 and f"lists no live node in {wanted}" in warnings[0]
+        widened = "the answering node's datacenter" if queries[-1] == "" else "datacenter dc1"
+        assert warnings[0].endswith(f"using the nodes of {widened} instead")
+
+
+def test_a_rack_that_lists_nodes_again_is_used_again(caplog: pytest.LogCaptureFixture) -> None:
+    racks = Racks({"10.0.1.1": ("dc1", "r1"), "10.0.1.2": ("dc1", "r2")})
+    with caplog.at_level(logging.INFO, "migrator"):
+        nodes = routed(racks, "dc1", "r3")
+        assert set(picks(nodes, 4)) == {"http://10.0.1.1:8000", "http://10.0.1.2:8000"}
+        racks.where["10.0.1.3"] = ("dc1", "r3")  # the rack's node is back
+        racks.now += 1.5
+        assert set(picks(nodes, 4)) == {"http://10.0.1.3:8000"}
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("rack r3 of datacenter dc1 lists live nodes again" in line for line in said) == 1
+    assert len(warnings_of(caplog)) == 1
+
+
+def test_a_cluster_that_lists_no_node_anywhere_leaves_the_seeds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    racks = Racks({})
+    with caplog.at_level(logging.WARNING, "migrator"):
+        nodes = routed(racks, "dc1", "r1")
+    assert set(picks(nodes, 3)) == {SEED}
+    assert racks.asked == ["dc=dc1&rack=r1", "dc=dc1", ""]
+    warnings = warnings_of(caplog)
+    assert len(warnings) == 1 and "no live nodes listed" in warnings[0]
+
+
+names = st.none() | st.text("abc", min_size=1, max_size=3)
+
+
+@given(names, names)
+def test_the_scopes_widen_from_the_rack_to_the_datacenter_to_no_query(
+    datacenter: str | None, rack: str | None
+) -> None:
+    asked = scopes(datacenter, rack)
+    assert asked[0] == (datacenter, rack) and asked[-1] == (None, None)
+    assert len(set(asked)) == len(asked)
+    for (dc, r), (wider_dc, wider_r) in pairwise(asked):
+        assert wider_r is None and (wider_dc in (dc, None))
+        assert (wider_dc, wider_r) != (dc, r)

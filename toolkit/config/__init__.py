@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from toolkit.config.alternator import (
     DYNAMODB_MAX_BATCH,
     OWN,
     SETTINGS,
+    ClientSettings,
     NodeDiscovery,
     note_settings,
     read_settings,
@@ -82,6 +83,7 @@ class SourceConfig:
     nodes: NodeDiscovery | None = None  # alternator: spread reads over the live nodes
     remove_consumed_capacity: bool = False  # alternator: never ask for ConsumedCapacity
     stream_visibility_seconds: float = 0.0  # how late a change can show up in the stream
+    client: ClientSettings = field(default_factory=ClientSettings)  # alternator: its client
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class TargetConfig:
     nodes: NodeDiscovery | None  # alternator: spread requests over the live nodes
     write_isolation: str | None  # alternator: tag a table the toolkit creates
     s3_export: ExportTarget | None = None  # type dynamodb-s3-export: where to write
+    client: ClientSettings = field(default_factory=ClientSettings)  # alternator: its client
 
 
 @dataclass(frozen=True)
@@ -223,14 +226,14 @@ def _source(node: Node) -> SourceConfig:
         return export_source(node)
     kinds = {"dynamodb": "dynamodb", "dynamo": "dynamodb", "alternator": "alternator"}
     kind = _type(node, kinds, "write type: dynamodb, or alternator to read from ScyllaDB")
-    endpoint, nodes = read_endpoint(node.section("endpoint")), None
+    endpoint, nodes, client = read_endpoint(node.section("endpoint")), None, ClientSettings()
     if kind == "alternator":
         node.only((*_COMMON, *_READ_KEYS, "alternator", *SETTINGS, "seeds", "localNodes"))
         if endpoint is None:
             node.fail(
                 "endpoint", "is missing", "Alternator needs endpoint: {host: ..., port: 8000}"
             )
-        nodes = read_source_settings(node, endpoint)
+        nodes, client = read_source_settings(node, endpoint)
         remove = node.flag("removeConsumedCapacity", True)
     else:
         node.only((*_COMMON, *_READ_KEYS, "alternator"))
@@ -253,6 +256,7 @@ def _source(node: Node) -> SourceConfig:
         nodes=nodes,
         remove_consumed_capacity=remove,
         stream_visibility_seconds=ALTERNATOR_STREAM_DELAY if kind == "alternator" else 0.0,
+        client=client,
     )
 
 
@@ -299,6 +303,7 @@ def _target(node: Node) -> TargetConfig:
         ca_bundle=_ca_bundle(node),
         nodes=alternator_settings.nodes,
         write_isolation=alternator_settings.write_isolation,
+        client=alternator_settings.client,
     )
 
 

@@ -1,11 +1,12 @@
-"""The target's Alternator settings: batch size, node discovery and write isolation.
+"""The target's Alternator settings: batch size, node discovery, write isolation, client.
 
 The Scylla Migrator's Alternator client settings sit at the top of the target section
 (with ``type: alternator``) or under ``alternator:``. Those that mean something to the
-toolkit's own client take effect (datacenter, rack, activeRefreshIntervalMs,
-maxItemsPerBatch); the rest become notes. The toolkit adds ``seeds``, ``localNodes``
-and ``writeIsolation``. An Alternator source takes the same node settings: its scans
-and stream reads spread over the live nodes as the target's writes do.
+toolkit's own client take effect (node discovery, batch size, request compression and
+the connections' settings); the three that cannot become notes that say why. The
+toolkit adds ``seeds``, ``localNodes`` and ``writeIsolation``. An Alternator source
+takes the same node and client settings: its scans and stream reads spread over the
+live nodes as the target's writes do.
 """
 
 from __future__ import annotations
@@ -23,23 +24,33 @@ ALTERNATOR_MAX_BATCH = int(limits.BATCH_ALTERNATOR.high)
 DEFAULT_REFRESH_SECONDS = 5.0
 WRITE_ISOLATIONS = ("forbid_rmw", "only_rmw_uses_lwt", "always_use_lwt", "unsafe_rmw")
 
-# Keys of the Migrator's Alternator client; the first four count here.
-USED = ("datacenter", "rack", "activeRefreshIntervalMs", "maxItemsPerBatch")
-SETTINGS = (
-    *USED,
-    *("idleRefreshIntervalMs", "compression", "optimizeHeaders", "maxConnections"),
-    *("connectionMaxIdleTimeMs", "connectionTimeToLiveMs", "connectionAcquisitionTimeoutMs"),
+# Keys of the Migrator's Alternator client that take effect in the toolkit's client.
+CLIENT = (
+    *("compression", "maxConnections", "connectionMaxIdleTimeMs", "connectionTimeToLiveMs"),
     "connectionTimeoutMs",
 )
+USED = ("datacenter", "rack", "activeRefreshIntervalMs", "maxItemsPerBatch", *CLIENT)
+# ... and those that cannot, with the reason each note gives.
+INERT = {
+    "idleRefreshIntervalMs": (
+        "the node list is asked for only while requests are sent (every "
+        "activeRefreshIntervalMs), never while the client is idle"
+    ),
+    "optimizeHeaders": "the toolkit's client always sends only the headers a request needs",
+    "connectionAcquisitionTimeoutMs": (
+        "a request never waits for a pooled connection: with none idle it opens its own"
+    ),
+}
+SETTINGS = (*USED, *INERT)
 OWN = ("seeds", "localNodes", "writeIsolation")
-# The Migrator's client settings that have no effect here still take its types' ranges.
-_INERT_NUMBERS = {
+# Numbers checked wherever they are set, even where they are notes.
+_NUMBERS = {
     "idleRefreshIntervalMs": limits.MIGRATOR_MILLIS,
-    "maxConnections": limits.MIGRATOR_COUNT,
+    "maxConnections": limits.MAX_CONNECTIONS,
     "connectionMaxIdleTimeMs": limits.MIGRATOR_MILLIS,
     "connectionTimeToLiveMs": limits.MIGRATOR_MILLIS,
     "connectionAcquisitionTimeoutMs": limits.MIGRATOR_MILLIS,
-    "connectionTimeoutMs": limits.MIGRATOR_MILLIS,
+    "connectionTimeoutMs": limits.CONNECT_MS,
 }
 T = TypeVar("T")
 
@@ -55,10 +66,22 @@ class NodeDiscovery:
 
 
 @dataclass(frozen=True)
+class ClientSettings:
+    """How the toolkit's HTTP client talks to an Alternator side (None, 0: no limit)."""
+
+    compression: bool = False  # gzip request bodies from a size threshold
+    max_connections: int | None = None  # idle connections kept per node
+    connect_ms: int | None = None  # None: the client's default
+    max_idle_ms: int | None = None  # a connection idle longer is closed, not reused
+    time_to_live_ms: int | None = None  # a connection older than this is not reused
+
+
+@dataclass(frozen=True)
 class AlternatorSettings:
     batch_size: int  # items per BatchWriteItem
     nodes: NodeDiscovery | None  # None: every request goes to the endpoint
     write_isolation: str | None  # the tag put on a table the toolkit creates
+    client: ClientSettings = ClientSettings()
 
 
 def note_settings(node: Node) -> None:
@@ -66,21 +89,23 @@ def note_settings(node: Node) -> None:
     nested = node.section("alternator")
     if nested is not None:
         nested.only(SETTINGS)
-        _inert(nested, SETTINGS, "the source is read with the toolkit's own client", ())
+        _inert(nested, "it applies to an Alternator source (type: alternator)", ())
 
 
-def read_source_settings(node: Node, endpoint: Endpoint) -> NodeDiscovery | None:
-    """An Alternator source's node settings: its reads spread over the live nodes too."""
+def read_source_settings(
+    node: Node, endpoint: Endpoint
+) -> tuple[NodeDiscovery | None, ClientSettings]:
+    """An Alternator source's node and client settings: its reads spread over the nodes too."""
     nested = node.section("alternator")
     if nested is not None:
         nested.only(SETTINGS)
     parts = [p for p in (nested, node) if p is not None]
     for part in parts:
-        _inert(part, SETTINGS, "the toolkit uses its own HTTP client", USED)
+        _inert(part, "", USED)
         if part.data.get("maxItemsPerBatch") is not None:
             part.integer("maxItemsPerBatch", limits.BATCH_ALTERNATOR)
             part.note("maxItemsPerBatch", "it applies to the target's writes")
-    return _discovery(node, parts, endpoint)
+    return _discovery(node, parts, endpoint), _client(parts)
 
 
 def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> AlternatorSettings:
@@ -91,24 +116,45 @@ def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> Alternato
         nested.only(SETTINGS)
     parts = [p for p in (nested, node if alternator else None) if p is not None]
     used = USED if alternator else ("maxItemsPerBatch",)
+    why = "" if alternator else "it applies to an Alternator target (type: alternator)"
     for part in parts:
-        _inert(part, SETTINGS, "the toolkit uses its own HTTP client", used)
+        _inert(part, why, used)
     batch = _batch_size(node, parts, kind)
     if not alternator or endpoint is None:
         return AlternatorSettings(batch, None, None)
     isolation = node.text("writeIsolation")
     if isolation is not None and isolation not in WRITE_ISOLATIONS:
         node.wrong("writeIsolation", isolation, " or ".join(WRITE_ISOLATIONS))
-    return AlternatorSettings(batch, _discovery(node, parts, endpoint), isolation)
+    discovery = _discovery(node, parts, endpoint)
+    return AlternatorSettings(batch, discovery, isolation, _client(parts))
 
 
-def _inert(node: Node, keys: Collection[str], why: str, used: Collection[str]) -> None:
-    """Note the keys that have no effect here; their numbers must still be in range."""
-    for key, limit in _INERT_NUMBERS.items():
+def _inert(node: Node, why: str, used: Collection[str]) -> None:
+    """Note the keys that have no effect here (``why``, else each one's own reason);
+    their numbers must still be in range."""
+    for key, limit in _NUMBERS.items():
         node.integer(key, limit)
-    for key in keys:
+    node.flag("compression", False)
+    node.flag("optimizeHeaders", False)
+    for key in SETTINGS:
         if key not in used and node.data.get(key) not in (None, [], {}):
-            node.note(key, why)
+            node.note(key, why or INERT[key])
+
+
+def _client(parts: list[Node]) -> ClientSettings:
+    def number(key: str) -> int | None:
+        return _last(parts, lambda part: part.integer(key, _NUMBERS[key]))
+
+    def compression(part: Node) -> bool | None:
+        return None if part.data.get("compression") is None else part.flag("compression", False)
+
+    return ClientSettings(
+        compression=_last(parts, compression) or False,
+        max_connections=number("maxConnections"),
+        connect_ms=number("connectionTimeoutMs"),
+        max_idle_ms=number("connectionMaxIdleTimeMs"),
+        time_to_live_ms=number("connectionTimeToLiveMs"),
+    )
 
 
 def _batch_size(node: Node, parts: list[Node], kind: str) -> int:

@@ -170,6 +170,15 @@ REFRESH_MS = Limit(
     "asking the nodes more often than every 100 ms loads them for nothing",
     unit="ms",
 )
+CONNECT_MS = Limit(
+    0,
+    3_600_000,
+    "a connect that takes an hour will not succeed; give at most 3600000, or 0 for no limit",
+    unit="ms",
+)
+MAX_CONNECTIONS = Limit(
+    1, INT, "the Scylla Migrator reads it as an int", "keep at least one connection per node"
+)
 DURATION = _seconds(30 * 86_400, "leave --duration out to run until Ctrl-C", low_open=True)
 WINDOW = _seconds(3600, "give at most 3600 (a line an hour)", low_open=True)
 PASS_INTERVAL = _seconds(86_400, "give at most 86400 (a day)")

@@ -17,10 +17,11 @@ from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
 from toolkit.config import SourceConfig, TargetConfig
+from toolkit.config.alternator import ClientSettings
 from toolkit.driver.metrics import Metrics
 from toolkit.errors import UserError
 from toolkit.wire.dataplane import DataPlane
-from toolkit.wire.http1 import Pools
+from toolkit.wire.http1 import CONNECT_SECONDS, Pools, Reuse
 from toolkit.wire.nodes import LiveNodes
 from toolkit.wire.service_errors import translated
 
@@ -74,7 +75,9 @@ class Connection:
                 "config section, or a profile, or the AWS environment variables"
             )
         ca_bundle = str(self.section.ca_bundle) if self.section.ca_bundle else None
-        pools = Pools(connections, ca_bundle=ca_bundle)
+        client = self.section.client
+        kept = client.max_connections or connections
+        pools = Pools(kept, ca_bundle=ca_bundle, reuse=reuse(client))
         # On Alternator, stream reads spread over the nodes too: any node serves any shard.
         discovery = self.section.nodes
         nodes = LiveNodes(discovery, pools.get, self.role) if discovery else url
@@ -86,6 +89,7 @@ class Connection:
             role=side,
             patience=patience,
             on_failure=on_failure,
+            compression=client.compression,
         )
 
     def _client_options(self) -> dict[str, Any]:
@@ -96,6 +100,16 @@ class Connection:
             "config": Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5),
             **({"verify": str(section.ca_bundle)} if section.ca_bundle else {}),
         }
+
+
+def reuse(client: ClientSettings) -> Reuse:
+    """The Alternator client's connection settings, in seconds; 0 ms: no limit."""
+
+    def seconds(ms: int | None) -> float | None:
+        return ms / 1000 if ms else None
+
+    connect = CONNECT_SECONDS if client.connect_ms is None else seconds(client.connect_ms)
+    return Reuse(connect, seconds(client.max_idle_ms), seconds(client.time_to_live_ms))
 
 
 def connect(role: str, section: Section, metrics: Metrics | None = None) -> Connection:

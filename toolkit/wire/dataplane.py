@@ -20,6 +20,7 @@ import orjson
 from toolkit.errors import ServiceBusy, ServiceError, ToolkitError
 from toolkit.logic.error_text import read_error
 from toolkit.wire import http1
+from toolkit.wire.compression import ENCODING, compression_refused, gzipped, refused
 from toolkit.wire.http1 import Pools, TlsFailed, host_of, request_bytes
 from toolkit.wire.reachability import Reachability
 from toolkit.wire.service_errors import connection_failed, from_answer, tls_failed
@@ -76,6 +77,7 @@ class DataPlane:
         role: str = "",
         patience: float = 120.0,
         on_failure: Callable[[str, str], None] | None = None,
+        compression: bool = False,
     ) -> None:
         self._nodes = OneNode(nodes) if isinstance(nodes, str) else nodes
         self._role = f"{role} " if role else ""  # errors name the side: "target http://..."
@@ -88,6 +90,7 @@ class DataPlane:
         # patience: how long the retries above go on, said while the side is down
         self._reachability = Reachability(self._role + self.url, patience)
         self._on_failure = on_failure  # (operation, error code) of each failed request
+        self._compression = compression  # gzip the bodies long enough to be worth it
 
     def call(self, operation: str, request: dict[str, Any], api: str = DYNAMODB_API) -> Answer:
         outcome = self.call_all(operation, [request], api)[0]
@@ -104,16 +107,27 @@ class DataPlane:
         # Signed for the node it goes to: the Host header is part of the signature.
         secret = self._credentials.get_frozen_credentials()
         host, target, now = host_of(url), f"{api}.{operation}", time.time()
-        sent = []
+        sent, packed = [], []  # each request's bytes, and whether its body is compressed
         for request in requests:
-            body = orjson.dumps(request)
-            headers = self._signer.headers(host, self._signed_path, target, body, secret, now)
-            sent.append(request_bytes("POST", self._path, headers, body))
+            data, gzip = self._encoded(request, host, target, secret, now)
+            sent.append(data)
+            packed.append(gzip)
         answers = self._pools.send_all(url, sent)
-        return [self._outcome(answer, operation, url) for answer in answers]
+        return [self._outcome(a, operation, url, p) for a, p in zip(answers, packed, strict=True)]
+
+    def _encoded(
+        self, request: dict[str, Any], host: str, target: str, secret: Secret, now: float
+    ) -> tuple[bytes, bool]:
+        """The request's bytes: its JSON body (gzipped, when on and worth it), signed."""
+        body = orjson.dumps(request)
+        packed = gzipped(body) if self._compression else None
+        encoding = None if packed is None else ENCODING
+        body = body if packed is None else packed
+        headers = self._signer.headers(host, self._signed_path, target, body, secret, now, encoding)
+        return request_bytes("POST", self._path, headers, body), packed is not None
 
     def _outcome(
-        self, answer: http1.Answer | OSError, operation: str, url: str
+        self, answer: http1.Answer | OSError, operation: str, url: str, packed: bool = False
     ) -> Answer | ToolkitError:
         if isinstance(answer, TlsFailed):
             return tls_failed(answer, operation, self._role + url)
@@ -124,6 +138,10 @@ class DataPlane:
         self._reachability.answered()
         if answer.status == 200:
             return Answer(orjson.loads(answer.body), len(answer.body))
+        if packed:
+            code, message = read_error(answer.body)
+            if refused(answer.status, code, message):
+                return compression_refused(operation, self._role + url, message)
         return self._failed(self._error(answer.status, answer.body, operation, url))
 
     def close(self) -> None:

@@ -19,13 +19,14 @@ import io
 import socket
 import ssl
 import threading
+import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-CONNECT_SECONDS = 5.0
+CONNECT_SECONDS = 5.0  # unless the side's connectionTimeoutMs says otherwise
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -129,12 +130,20 @@ def _exactly(stream: BinaryIO, size: int) -> bytes:
 class Connection:
     """One connection to one node, opened on first use and kept open while answers allow."""
 
-    def __init__(self, url: str, tls: ssl.SSLContext | None, timeout: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        tls: ssl.SSLContext | None,
+        timeout: float,
+        connect_seconds: float | None = CONNECT_SECONDS,  # None: the system's own limit
+    ) -> None:
         parts = urlsplit(url)
         self._host = parts.hostname or ""
         self._port = parts.port or DEFAULT_PORTS.get(parts.scheme, 80)
         self._tls = tls
         self._timeout = timeout
+        self._connect_seconds = connect_seconds
+        self.born = self.idle_since = 0.0  # stamped by Pools, on its clock
         self._socket: socket.socket | None = None
         self._stream: io.BufferedReader | None = None
         self._reused = self._delivered = False  # of the request last sent
@@ -195,7 +204,8 @@ class Connection:
         self._socket = self._stream = None
 
     def _open(self) -> None:
-        sock = socket.create_connection((self._host, self._port), timeout=CONNECT_SECONDS)
+        address = (self._host, self._port)
+        sock = socket.create_connection(address, timeout=self._connect_seconds)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._tls is not None:
             try:
@@ -208,15 +218,45 @@ class Connection:
         self._stream = sock.makefile("rb")
 
 
+@dataclass(frozen=True)
+class Reuse:
+    """How long a connection may be kept, and how long its connect may take (None: no limit)."""
+
+    connect_seconds: float | None = CONNECT_SECONDS
+    max_idle_seconds: float | None = None  # idle longer: closed instead of reused
+    max_age_seconds: float | None = None  # opened longer ago: closed instead of reused
+
+    def too_old(self, connection: Connection, now: float) -> bool:
+        age = self.max_age_seconds
+        return age is not None and now - connection.born > age
+
+    def worn(self, connection: Connection, now: float) -> bool:
+        """Idle too long (a server may have closed it meanwhile) or too old to reuse."""
+        idle = self.max_idle_seconds
+        idled = idle is not None and now - connection.idle_since > idle
+        return idled or self.too_old(connection, now)
+
+
 class Pools:
-    """Idle keep-alive connections per node, all with the same timeout and TLS trust."""
+    """Idle keep-alive connections per node, all with the same timeout and TLS trust.
+
+    A request takes an idle connection, or opens one when none is idle: it never
+    waits for one. At most ``connections`` are kept idle per node; the rest close.
+    """
 
     def __init__(
-        self, connections: int = 16, timeout: float = 30.0, ca_bundle: str | None = None
+        self,
+        connections: int = 16,
+        timeout: float = 30.0,
+        ca_bundle: str | None = None,
+        reuse: Reuse | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._keep = connections  # idle connections kept per node
         self._timeout = timeout
         self._ca_bundle = ca_bundle
+        self._reuse = reuse or Reuse()
+        self._clock = clock
         self._tls: ssl.SSLContext | None = None
         self._idle: dict[str, list[Connection]] = {}
         self._lock = threading.Lock()
@@ -279,25 +319,33 @@ class Pools:
                 connection.close()
 
     def _take(self, url: str) -> Connection:
-        try:
-            return self._idle[url].pop()  # list.pop is atomic: no lock needed
-        except (KeyError, IndexError):
-            return self._new(url)
+        while True:
+            try:
+                connection = self._idle[url].pop()  # list.pop is atomic: no lock needed
+            except (KeyError, IndexError):
+                return self._new(url)
+            if not self._reuse.worn(connection, self._clock()):
+                return connection
+            connection.close()
 
     def _give(self, url: str, connection: Connection) -> None:
+        now = self._clock()
         with self._lock:
             idle = self._idle.setdefault(url, [])
-            if self._closed or len(idle) >= self._keep or not connection.is_open:
-                keep = False
-            else:
+            keep = not self._closed and len(idle) < self._keep and connection.is_open
+            keep = keep and not self._reuse.too_old(connection, now)
+            if keep:
+                connection.idle_since = now
                 idle.append(connection)
-                keep = True
         if not keep:
             connection.close()
 
     def _new(self, url: str, timeout: float | None = None) -> Connection:
         tls = self._context() if url.startswith("https:") else None
-        return Connection(url, tls, self._timeout if timeout is None else timeout)
+        timeout = self._timeout if timeout is None else timeout
+        connection = Connection(url, tls, timeout, self._reuse.connect_seconds)
+        connection.born = connection.idle_since = self._clock()
+        return connection
 
     def _context(self) -> ssl.SSLContext:
         if self._tls is None:

@@ -2,7 +2,9 @@
 
 Alternator has no load balancer: every node answers ``GET /localnodes`` with the
 live nodes of its datacenter (a JSON list of addresses; ``?dc=`` and ``?rack=``
-narrow it), and clients spread their requests over that list. The list is asked
+narrow it), and clients spread their requests over that list. A rack or datacenter
+that is unknown or has no live node answers ``[]`` (docs/alternator/new-apis.md):
+the list then widens from the rack to its datacenter to the node's own (no query). The list is asked
 for again every few seconds, so nodes that join are used and nodes that leave are
 dropped; a node that fails a request is skipped at once, for a while, without
 waiting for the cluster to notice. No I/O here: the GET is handed in.
@@ -24,12 +26,25 @@ from toolkit.config.alternator import NodeDiscovery
 log = logging.getLogger("migrator")
 
 Fetch = Callable[[str], tuple[int, bytes]]  # GET url -> (status, body); raises OSError-likes
+Scope = tuple[str | None, str | None]  # (datacenter, rack) asked for; (None, None): no query
 DOWN_SECONDS = 10.0  # how long a node that failed a request is left alone
 
 
 def localnodes_url(base: str, datacenter: str | None, rack: str | None) -> str:
     query = {k: v for k, v in (("dc", datacenter), ("rack", rack)) if v}
     return f"{base}/localnodes" + (f"?{urlencode(query)}" if query else "")
+
+
+def scopes(datacenter: str | None, rack: str | None) -> list[Scope]:
+    """The scopes to ask, narrowest first: the rack, its datacenter, the node's own."""
+    return list(dict.fromkeys([(datacenter, rack), (datacenter, None), (None, None)]))
+
+
+def scope_name(scope: Scope) -> str:
+    datacenter, rack = scope
+    if rack is not None:
+        return f"rack {rack}" + (f" of datacenter {datacenter}" if datacenter else "")
+    return f"datacenter {datacenter}" if datacenter else "the answering node's datacenter"
 
 
 def parse_localnodes(base: str, body: bytes) -> list[str]:
@@ -76,6 +91,8 @@ class LiveNodes:
         self._next_list = 0.0
         self._due = 0.0
         self._listed: bool | None = None  # did the last listing work? (to log changes only)
+        self._scopes = scopes(discovery.datacenter, discovery.rack)
+        self._scope = self._scopes[0]  # the scope listed last
         self.refresh()
 
     @property
@@ -122,22 +139,40 @@ class LiveNodes:
         """Ask the live nodes, then the seeds, until one answers with a list."""
         problems = []
         for base in dict.fromkeys((*self._up, *self._discovery.seeds)):
-            url = localnodes_url(base, self._discovery.datacenter, self._discovery.rack)
             try:
-                status, body = self._fetch(url)
-                if status != 200:
-                    raise ValueError(f"HTTP {status}")
-                nodes = parse_localnodes(base, body)
+                listed = self._ask(base)
             except (OSError, ValueError) as error:
                 problems.append(f"{base}: {error}")
                 continue
-            if nodes:
-                self._found(nodes)
+            if listed is not None:
+                self._found(*listed)
                 return
             problems.append(f"{base}: no live nodes listed")
         self._not_found(problems)
 
-    def _found(self, nodes: Sequence[str]) -> None:
+    def _ask(self, base: str) -> tuple[list[str], Scope] | None:
+        """The live nodes of the narrowest scope in which the node at ``base`` lists any."""
+        for scope in self._scopes:
+            status, body = self._fetch(localnodes_url(base, *scope))
+            if status != 200:
+                raise ValueError(f"HTTP {status}")
+            nodes = parse_localnodes(base, body)
+            if nodes:
+                return nodes, scope
+        return None
+
+    def _found(self, nodes: Sequence[str], scope: Scope) -> None:
+        if scope != self._scope:
+            wanted = self._scopes[0]
+            if scope == wanted:
+                log.info("%s: %s lists live nodes again; using them", self._role, scope_name(scope))
+            else:
+                log.warning(
+                    "%s: /localnodes lists no live node in %s (unknown, or all its nodes down); "
+                    "using the nodes of %s instead",
+                    *(self._role, scope_name(wanted), scope_name(scope)),
+                )
+            self._scope = scope
         if self._listed is not True or set(nodes) != set(self._nodes):
             log.info("%s nodes: %s", self._role, ", ".join(nodes))
         self._nodes, self._listed = tuple(nodes), True

@@ -61,15 +61,26 @@ class Signer:
         self._key: tuple[str | None, str, bytes] = (None, "", b"")  # (secret key, day, signing key)
         self._second: tuple[int, str, str] = (-1, "", "")  # (epoch second, stamp, scope)
         # What the requests of one shape share in one second: all but the body's hash
-        # and the signature. By (host, path, target, stamp, token, access key).
-        self._shapes: dict[tuple[str, str, str, str, str | None, str | None], _Shape] = {}
+        # and the signature. By (host, path, target, stamp, token, access key, encoding).
+        self._shapes: dict[tuple[str, str, str, str, str | None, str | None, str | None], _Shape]
+        self._shapes = {}
 
     def headers(
-        self, host: str, path: str, target: str, body: bytes, secret: Secret, now: float
+        self,
+        host: str,
+        path: str,
+        target: str,
+        body: bytes,
+        secret: Secret,
+        now: float,
+        encoding: str | None = None,
     ) -> dict[str, str]:
-        """The request's headers, Authorization included, for the time `now` (epoch s)."""
+        """The request's headers, Authorization included, for the time `now` (epoch s).
+
+        A compressed body is signed as sent, with its Content-Encoding signed too, as
+        botocore signs a request it compressed."""
         stamp, scope = self._stamp(now)
-        shape = self._shape(host, path, target, stamp, scope, secret)
+        shape = self._shape(host, path, target, stamp, scope, secret, encoding)
         canonical = shape.canonical + hashlib.sha256(body).hexdigest()
         digest = hashlib.sha256(canonical.encode()).hexdigest()
         # hmac.digest: OpenSSL's one-shot HMAC, without an HMAC object per request.
@@ -80,14 +91,22 @@ class Signer:
         return headers
 
     def _shape(
-        self, host: str, path: str, target: str, stamp: str, scope: str, secret: Secret
+        self,
+        host: str,
+        path: str,
+        target: str,
+        stamp: str,
+        scope: str,
+        secret: Secret,
+        encoding: str | None,
     ) -> _Shape:
-        key = (host, path, target, stamp, secret.token, secret.access_key)
+        key = (host, path, target, stamp, secret.token, secret.access_key, encoding)
         shape = self._shapes.get(key)
         if shape is None:
             if len(self._shapes) >= 64:  # past seconds' shapes: not asked for again
                 self._shapes.clear()
-            shape = self._shapes[key] = _Shape.of(host, path, target, stamp, scope, secret)
+            of = _Shape.of(host, path, target, stamp, scope, secret, encoding)
+            shape = self._shapes[key] = of
         return shape
 
     def _stamp(self, now: float) -> tuple[str, str]:
@@ -121,15 +140,25 @@ class _Shape:
 
     @classmethod
     def of(
-        cls, host: str, path: str, target: str, stamp: str, scope: str, secret: Secret
+        cls,
+        host: str,
+        path: str,
+        target: str,
+        stamp: str,
+        scope: str,
+        secret: Secret,
+        encoding: str | None = None,
     ) -> _Shape:
         token = secret.token
-        headers = {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": stamp}
+        headers = {"Content-Encoding": encoding} if encoding else {}
+        headers |= {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": stamp}
         if token:
             headers["X-Amz-Security-Token"] = token
         headers["X-Amz-Target"] = target
         # The names above are already in sorted order once lower-cased.
         names = SIGNED_WITH_TOKEN if token else SIGNED
+        if encoding:
+            names = f"content-encoding;{names}"
         lines = "".join(f"{name.lower()}:{' '.join(v.split())}\n" for name, v in headers.items())
         return cls(
             headers,
