@@ -139,7 +139,7 @@ def everything_alternator_lacks(table: dict[str, Any]) -> None:
 
 
 NOTES = (
-    "by_a (KEYS_ONLY) project only some attributes",
+    "by_a (KEYS_ONLY) projects only some attributes",
     "TableClass STANDARD_INFREQUENT_ACCESS",
     "WarmThroughput (13000 reads/s, 5000 writes/s)",
     "on-demand throughput limits (the table: 300 writes/s)",

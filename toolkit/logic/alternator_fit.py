@@ -65,10 +65,11 @@ def regions(description: Description) -> list[str]:
 def _notes(description: Description, extras: Extras) -> Iterator[str]:
     partial = _partial_projections(description)
     if partial:
+        one = len(partial) == 1
         yield (
-            f"{'index' if len(partial) == 1 else 'indexes'} {', '.join(partial)} project "
-            "only some attributes; Alternator ignores Projection: every index holds all "
-            "attributes (more disk space)"
+            f"{'index' if one else 'indexes'} {', '.join(partial)} "
+            f"{'projects' if one else 'project'} only some attributes; Alternator ignores "
+            "Projection: every index holds all attributes (more disk space)"
         )
     table_class = (description.get("TableClassSummary") or {}).get("TableClass")
     if table_class and table_class != "STANDARD":
