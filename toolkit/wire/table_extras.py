@@ -9,8 +9,9 @@ ask, all mean "none known": these only feed notes, never stop a run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from toolkit.errors import ServiceError
 from toolkit.logic.alternator_fit import Extras
@@ -19,6 +20,7 @@ from toolkit.wire.service_errors import PERMISSION_CODES, translated
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+T = TypeVar("T")
 NONE_KNOWN = frozenset(
     {
         *PERMISSION_CODES,
@@ -29,32 +31,31 @@ NONE_KNOWN = frozenset(
 
 
 def table_extras(client: DynamoDBClient, description: Mapping[str, Any], where: str) -> Extras:
+    arn, table = str(description.get("TableArn") or ""), description["TableName"]
+    policy = (
+        _none_known(
+            "GetResourcePolicy", where, partial(client.get_resource_policy, ResourceArn=arn)
+        )
+        if arn
+        else None
+    )
+    insights = _none_known(
+        "DescribeContributorInsights",
+        where,
+        partial(client.describe_contributor_insights, TableName=table),
+    )
     return Extras(
-        _resource_policy(client, description, where), _insights(client, description, where)
+        None if policy is None else bool(policy.get("Policy")),
+        None if insights is None else insights.get("ContributorInsightsStatus"),
     )
 
 
-def _resource_policy(
-    client: DynamoDBClient, description: Mapping[str, Any], where: str
-) -> bool | None:
-    arn = description.get("TableArn")
-    if not arn:
-        return None
+def _none_known(operation: str, where: str, ask: Callable[[], T]) -> T | None:
+    """The answer, or None where the server lacks the operation, or has nothing to say."""
     try:
-        with translated("GetResourcePolicy", where):
-            return bool(client.get_resource_policy(ResourceArn=arn).get("Policy"))
+        with translated(operation, where):
+            return ask()
     except ServiceError as error:
         if error.code in NONE_KNOWN:
             return None
         raise
-
-
-def _insights(client: DynamoDBClient, description: Mapping[str, Any], where: str) -> str | None:
-    try:
-        with translated("DescribeContributorInsights", where):
-            answer = client.describe_contributor_insights(TableName=description["TableName"])
-    except ServiceError as error:
-        if error.code in NONE_KNOWN:
-            return None
-        raise
-    return answer.get("ContributorInsightsStatus")
