@@ -135,7 +135,9 @@ def everything_alternator_lacks(table: dict[str, Any]) -> None:
     table["TableClassSummary"] = {"TableClass": "STANDARD_INFREQUENT_ACCESS"}
     table["WarmThroughput"] = {"ReadUnitsPerSecond": 13000, "WriteUnitsPerSecond": 5000}
     table["OnDemandThroughput"] = {"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": 300}
-    table["DeletionProtectionEnabled"] = True  # added here: the test must delete the table
+    # Only in the answer: on the real table, deletion protection would keep the test from
+    # deleting it afterwards.
+    table["DeletionProtectionEnabled"] = True
 
 
 NOTES = (
