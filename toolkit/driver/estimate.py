@@ -36,13 +36,45 @@ def segments_at_once(max_map_tasks: int | None, slots: int | None, segments: int
 
 
 def read_budget(source: SourceConfig, description: Mapping[str, Any]) -> float | None:
-    """readThroughput (else the table's provisioned reads) x throughputReadPercent.
+    """readThroughput (else the table's provisioned reads, else its on-demand maximum) x
+    throughputReadPercent.
 
     The percent defaults to 0.5, as the Scylla Migrator documents it: half the
-    capacity, leaving the rest to the application that still uses the table.
+    capacity, leaving the rest to the application that still uses the table. An
+    on-demand table's MaxReadRequestUnits also caps the default budget: DynamoDB throttles
+    reads above it. An explicit readThroughput is kept, with a warning when it goes above.
     """
     provisioned = int(description.get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
-    return share(source.read_throughput or provisioned, source.throughput_read_percent)
+    cap = None if provisioned else on_demand_read_cap(description)
+    budget = share(source.read_throughput or provisioned or cap, source.throughput_read_percent)
+    if cap is None or budget is None:
+        return budget
+    return _within_cap(source.read_throughput, budget, cap, str(description.get("TableName")))
+
+
+def _within_cap(explicit: int | None, budget: float, cap: int, table: str) -> float:
+    """The default budget at most the on-demand maximum; an explicit one as given, warned."""
+    if explicit is None:
+        log.info(
+            "Table %s is on demand with at most %d read units a second: the snapshot reads "
+            "at most %.0f a second",
+            *(table, cap, min(budget, cap)),
+        )
+        return min(budget, cap)
+    if max(explicit, budget) > cap:
+        log.warning(
+            "readThroughput %d (%.0f read units a second with throughputReadPercent) is above "
+            "the on-demand maximum of table %s, %d read units a second: DynamoDB throttles "
+            "the reads beyond it; lower readThroughput or leave it out",
+            *(explicit, budget, table, cap),
+        )
+    return budget
+
+
+def on_demand_read_cap(description: Mapping[str, Any]) -> int | None:
+    """OnDemandThroughput.MaxReadRequestUnits when set (-1 or absent: no maximum)."""
+    units = int((description.get("OnDemandThroughput") or {}).get("MaxReadRequestUnits") or 0)
+    return units if units > 0 else None
 
 
 def share(units: int | None, percent: float | None) -> float | None:

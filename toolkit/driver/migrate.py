@@ -25,6 +25,7 @@ from toolkit.driver.estimate import (
 )
 from toolkit.driver.metrics import Metrics
 from toolkit.driver.observers import watched
+from toolkit.driver.source_fit import check_source_fits
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.errors import UserError
@@ -154,6 +155,7 @@ def run_migration(
     segments = config.source.scan_segments or default_segments(description)
     _check_skipped(config, segments)
     check_target(target, config, description, (source, description))
+    check_source_fits(config, source, description)
     state = RunState(options.state_path)
     progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.

@@ -2,7 +2,9 @@
 
 The stream is enabled (view type NEW_IMAGE) before the snapshot starts, so every
 change made during the copy is in it. A stream that was already enabled may have
-lost older changes to its 24-hour retention, so it is refused unless accepted.
+lost older changes to its 24-hour retention, so it is refused unless accepted; a
+global table's stream is always on (DynamoDB needs it to replicate), so it is
+expected, and used.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ServiceError, UserError
+from toolkit.logic.alternator_fit import is_global_table, regions
 from toolkit.wire.service_errors import translated
 from toolkit.wire.stream_reader import describe_shards, lost
 from toolkit.work.state import RunState
@@ -51,6 +54,8 @@ def plan_stream(
                 f"the state file {state.path} follows stream {recorded}, but table {table} "
                 f"now has stream {arn}; start a new migration with a new --state"
             )
+        if is_global_table(description):
+            _resuming_global(table)
         return StreamPlan(arn, resumed=True)
     if arn is None:
         return StreamPlan(None, resumed=False)
@@ -59,6 +64,9 @@ def plan_stream(
             f"table {table} already has a stream of view type {spec.get('StreamViewType')}, "
             "which carries no new images; disable it, then run again"
         )
+    if is_global_table(description):
+        _using_global(description)
+        return StreamPlan(arn, resumed=False)
     if not accept_existing:
         raise UserError(
             f"table {table} already has an enabled stream; its records are kept only "
@@ -73,6 +81,31 @@ def plan_stream(
         RETENTION_HOURS,
     )
     return StreamPlan(arn, resumed=False)
+
+
+def _using_global(description: Mapping[str, Any]) -> None:
+    """A global table's stream is on for as long as it has replicas: it is the run's stream."""
+    log.info(
+        "Table %s is a global table (replicas in %s): its stream is always on, and it is "
+        "used as this run's stream, replayed from its oldest record (up to %d hours of "
+        "changes from before the snapshot, applied again in order: harmless); it also "
+        "carries the writes made in the other regions. The snapshot must be copied within "
+        "%d hours, and a stopped run resumed within %d hours of its last checkpoint, or the "
+        "changes after it are trimmed and the run stops (then start over with a new --state)",
+        description["TableName"],
+        ", ".join(regions(description)),
+        *(RETENTION_HOURS, RETENTION_HOURS, RETENTION_HOURS),
+    )
+
+
+def _resuming_global(table: str) -> None:
+    log.info(
+        "Resuming on the stream of the global table %s: its records are kept %d hours, so "
+        "this works while the last checkpoint is younger than that (an older one stops the "
+        "run: start over with a new --state)",
+        table,
+        RETENTION_HOURS,
+    )
 
 
 def enable_stream(
