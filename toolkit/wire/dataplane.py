@@ -46,14 +46,24 @@ class Nodes(Protocol):
 
     def pick(self) -> str: ...
 
+    def for_key(self, key: bytes) -> str: ...
+
     def failed(self, url: str) -> None: ...
+
+    @property
+    def spreads_writes(self) -> bool: ...
 
 
 class OneNode:
+    spreads_writes = False  # one endpoint: grouping writes by node would buy nothing
+
     def __init__(self, url: str) -> None:
         self.url = url
 
     def pick(self) -> str:
+        return self.url
+
+    def for_key(self, key: bytes) -> str:
         return self.url
 
     def failed(self, url: str) -> None:
@@ -89,28 +99,59 @@ class DataPlane:
         self._reachability = Reachability(self._role + self.url, patience)
         self._on_failure = on_failure  # (operation, error code) of each failed request
 
-    def call(self, operation: str, request: dict[str, Any], api: str = DYNAMODB_API) -> Answer:
-        outcome = self.call_all(operation, [request], api)[0]
+    @property
+    def spreads_writes(self) -> bool:
+        """Whether writes go to several nodes (then a batch holds one node's keys only)."""
+        return self._nodes.spreads_writes
+
+    def node_for(self, key: bytes) -> str:
+        """The node the writes of ``key`` (its bytes, as ``key_id`` gives them) go to."""
+        return self._nodes.for_key(key)
+
+    def call(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        api: str = DYNAMODB_API,
+        *,
+        key: bytes | None = None,
+    ) -> Answer:
+        """One request; ``key``: the item it writes, so that it goes to that key's node."""
+        outcome = self.call_all(operation, [request], api, keys=None if key is None else [key])[0]
         if isinstance(outcome, Answer):
             return outcome
         raise outcome
 
     def call_all(
-        self, operation: str, requests: Sequence[dict[str, Any]], api: str = DYNAMODB_API
+        self,
+        operation: str,
+        requests: Sequence[dict[str, Any]],
+        api: str = DYNAMODB_API,
+        *,
+        keys: Sequence[bytes] | None = None,
     ) -> list[Answer | ToolkitError]:
         """Several requests of one operation, in flight together: each one's answer, or
-        its error (not raised, so that one failure leaves the others' answers usable)."""
-        url = self._nodes.pick()
-        # Signed for the node it goes to: the Host header is part of the signature.
+        its error (not raised, so that one failure leaves the others' answers usable).
+        ``keys``: one per request, which then goes to that key's node; else the requests
+        take the next node in turn (reads: any node serves them)."""
+        if keys is None:
+            urls = [self._nodes.pick()] * len(requests)
+        else:
+            urls = [self._nodes.for_key(key) for key in keys]
         secret = self._credentials.get_frozen_credentials()
-        host, target, now = host_of(url), f"{api}.{operation}", time.time()
+        target, now = f"{api}.{operation}", time.time()
         sent = []
-        for request in requests:
+        for url, request in zip(urls, requests, strict=True):
             body = orjson.dumps(request)
-            headers = self._signer.headers(host, self._signed_path, target, body, secret, now)
-            sent.append(request_bytes("POST", self._path, headers, body))
-        answers = self._pools.send_all(url, sent)
-        return [self._outcome(answer, operation, url) for answer in answers]
+            # Signed for the node it goes to: the Host header is part of the signature.
+            headers = self._signer.headers(
+                host_of(url), self._signed_path, target, body, secret, now
+            )
+            sent.append((url, request_bytes("POST", self._path, headers, body)))
+        answers = self._pools.send_each(sent)
+        return [
+            self._outcome(answer, operation, url) for answer, url in zip(answers, urls, strict=True)
+        ]
 
     def _outcome(
         self, answer: http1.Answer | OSError, operation: str, url: str

@@ -1,8 +1,13 @@
 """BatchWriteItem with retries: every request acknowledged, or the run stops.
 
-Shared by the snapshot and the stream replay. Requests are BatchWriteItem's own
-shapes ({"PutRequest": {"Item": ...}} or {"DeleteRequest": {"Key": ...}}), passed
+Shared by every write of items to a target: the snapshot, the stream replay, the S3
+export loads, verify's repair and the mutator's loads. Requests are BatchWriteItem's
+own shapes ({"PutRequest": {"Item": ...}} or {"DeleteRequest": {"Key": ...}}), passed
 through untouched.
+
+Where the target spreads writes over several nodes (Alternator), each batch holds the
+keys of one node and goes to it: an item's writes then all reach one node, which
+applies them in the order they were sent (toolkit.logic.key_routing).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import orjson
 
 from toolkit.config import TargetConfig
 from toolkit.errors import TerminalError, ToolkitError
-from toolkit.logic.items import item_size
+from toolkit.logic.items import item_size, key_id
 from toolkit.wire.dataplane import Answer
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
@@ -30,8 +35,17 @@ class Plane(Protocol):
     def call(self, operation: str, request: dict[str, Any]) -> Answer: ...
 
     def call_all(
-        self, operation: str, requests: Sequence[dict[str, Any]]
+        self,
+        operation: str,
+        requests: Sequence[dict[str, Any]],
+        *,
+        keys: Sequence[bytes] | None = None,
     ) -> list[Answer | ToolkitError]: ...
+
+    @property
+    def spreads_writes(self) -> bool: ...
+
+    def node_for(self, key: bytes) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -79,13 +93,27 @@ class BatchWriter:
         """Write all requests; return only once the target acknowledged every one.
         ``at_once``: batches in flight together, on this thread (their waits for the
         target overlap without a hand-off to other threads)."""
-        size = self._capabilities.batch_size
-        batches = [list(requests[at : at + size]) for at in range(0, len(requests), size)]
+        batches = self._batches(requests)
         step = max(1, at_once)
         for at in range(0, len(batches), step):
-            self._write_batches(batches[at : at + step])
+            self._write_batches(batches[at : at + step], step)
 
-    def _write_batches(self, pending: list[list[WriteRequest]]) -> None:
+    def _batches(self, requests: Sequence[WriteRequest]) -> list[list[WriteRequest]]:
+        """Cut in batch_size; where writes spread over nodes, per node first."""
+        size = self._capabilities.batch_size
+        groups = self._by_node(requests) if self._plane.spreads_writes else [requests]
+        return [
+            list(group[at : at + size]) for group in groups for at in range(0, len(group), size)
+        ]
+
+    def _by_node(self, requests: Sequence[WriteRequest]) -> list[list[WriteRequest]]:
+        """The requests grouped by their key's node, each group in the order given."""
+        groups: dict[str, list[WriteRequest]] = {}
+        for request in requests:
+            groups.setdefault(self._plane.node_for(self._key_bytes(request)), []).append(request)
+        return list(groups.values())
+
+    def _write_batches(self, pending: list[list[WriteRequest]], step: int) -> None:
         """Send the batches together, then again what is left of each (its unprocessed
         items, or all of it after a transient error) until the policy gives up."""
         delays = self._policy.delays()
@@ -93,7 +121,7 @@ class BatchWriter:
             self._budget.wait_turn()
             left: list[list[WriteRequest]] = []
             failure: ToolkitError | None = None
-            for batch, outcome in zip(pending, self._send_all(pending), strict=True):
+            for batch, outcome in zip(pending, self._send_all(pending, step), strict=True):
                 if isinstance(outcome, ToolkitError):
                     if not outcome.transient:
                         raise self._failed(batch, outcome) from None
@@ -101,7 +129,7 @@ class BatchWriter:
                     failure = outcome
                 elif outcome:
                     left.append(outcome)
-            pending = left
+            pending = self._regrouped(left)
             if not pending:
                 return
             delay = next(delays, None)
@@ -109,14 +137,32 @@ class BatchWriter:
                 raise self._failed([r for batch in pending for r in batch], failure) from None
             self._policy.sleep(delay)
 
+    def _regrouped(self, left: list[list[WriteRequest]]) -> list[list[WriteRequest]]:
+        """What is left, cut again per node: a node that failed meanwhile moved its keys."""
+        if not self._plane.spreads_writes or len(left) == 0:
+            return left
+        return self._batches([request for batch in left for request in batch])
+
     def _send_all(
+        self, batches: list[list[WriteRequest]], step: int
+    ) -> list[list[WriteRequest] | ToolkitError]:
+        """Each batch's unprocessed requests (empty: all written), or its error; at most
+        ``step`` batches in flight together."""
+        outcomes: list[list[WriteRequest] | ToolkitError] = []
+        for at in range(0, len(batches), step):
+            outcomes.extend(self._send_together(batches[at : at + step]))
+        return outcomes
+
+    def _send_together(
         self, batches: list[list[WriteRequest]]
     ) -> list[list[WriteRequest] | ToolkitError]:
-        """Each batch's unprocessed requests (empty: all written), or its error."""
         reported = self._capabilities.reports_consumed_capacity
         extra = {"ReturnConsumedCapacity": "TOTAL"} if reported and self._budget.limited else {}
         requests = [{"RequestItems": {self._table: batch}, **extra} for batch in batches]
-        answers = self._plane.call_all("BatchWriteItem", requests)
+        # Each batch to the node of its keys (its first key's: they share one node).
+        spread = self._plane.spreads_writes
+        keys = [self._key_bytes(batch[0]) for batch in batches] if spread else None
+        answers = self._plane.call_all("BatchWriteItem", requests, keys=keys)
         return [
             self._unprocessed(batch, answer) if isinstance(answer, Answer) else answer
             for batch, answer in zip(batches, answers, strict=True)
@@ -142,6 +188,9 @@ class BatchWriter:
         return TerminalError(
             f"writing to table {self._table} failed for keys {', '.join(keys)}{more}: {why}"
         )
+
+    def _key_bytes(self, request: WriteRequest) -> bytes:
+        return key_id(self._key_of(request))
 
     def _key_of(self, request: WriteRequest) -> dict[str, Any]:
         if "DeleteRequest" in request:
