@@ -26,6 +26,7 @@ from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
 
 WriteRequest = dict[str, Any]
+Batch = tuple[str, list[WriteRequest]]  # the node its keys go to ("": one endpoint), its requests
 WRITE_UNIT_BYTES = 1024
 
 
@@ -96,61 +97,73 @@ class BatchWriter:
         batches = self._batches(requests)
         step = max(1, at_once)
         for at in range(0, len(batches), step):
-            self._write_batches(batches[at : at + step], step)
+            self._write_batches(self._fresh(batches[at : at + step]), step)
 
-    def _batches(self, requests: Sequence[WriteRequest]) -> list[list[WriteRequest]]:
+    def _batches(self, requests: Sequence[WriteRequest]) -> list[Batch]:
         """Cut in batch_size; where writes spread over nodes, per node first."""
         size = self._capabilities.batch_size
-        groups = self._by_node(requests) if self._plane.spreads_writes else [requests]
+        groups = self._by_node(requests) if self._plane.spreads_writes else {"": requests}
         return [
-            list(group[at : at + size]) for group in groups for at in range(0, len(group), size)
+            (node, list(group[at : at + size]))
+            for node, group in groups.items()
+            for at in range(0, len(group), size)
         ]
 
-    def _by_node(self, requests: Sequence[WriteRequest]) -> list[list[WriteRequest]]:
+    def _by_node(self, requests: Sequence[WriteRequest]) -> dict[str, Sequence[WriteRequest]]:
         """The requests grouped by their key's node, each group in the order given."""
         groups: dict[str, list[WriteRequest]] = {}
         for request in requests:
-            groups.setdefault(self._plane.node_for(self._key_bytes(request)), []).append(request)
-        return list(groups.values())
+            groups.setdefault(self._node_of(request), []).append(request)
+        return dict(groups)
 
-    def _write_batches(self, pending: list[list[WriteRequest]], step: int) -> None:
+    def _fresh(self, batches: list[Batch]) -> list[Batch]:
+        """The batches, those cut for a node their keys no longer go to cut again (a node
+        failed, or the list changed, since: one check per batch, on its first key)."""
+        if not self._plane.spreads_writes:
+            return batches
+        stale = [self._node_of(batch[0]) != node for node, batch in batches]
+        if not any(stale):
+            return batches
+        kept = [batch for batch, moved in zip(batches, stale, strict=True) if not moved]
+        moved = [r for (_, b), out in zip(batches, stale, strict=True) if out for r in b]
+        return kept + self._batches(moved)
+
+    def _write_batches(self, pending: list[Batch], step: int) -> None:
         """Send the batches together, then again what is left of each (its unprocessed
         items, or all of it after a transient error) until the policy gives up."""
         delays = self._policy.delays()
         while pending:
             self._budget.wait_turn()
-            left: list[list[WriteRequest]] = []
+            left: list[Batch] = []
             failure: ToolkitError | None = None
-            for batch, outcome in zip(pending, self._send_all(pending, step), strict=True):
+            for (node, batch), outcome in zip(pending, self._send_all(pending, step), strict=True):
                 if isinstance(outcome, ToolkitError):
                     if not outcome.transient:
                         raise self._failed(batch, outcome) from None
-                    left.append(batch)
+                    left.append((node, batch))
                     failure = outcome
                 elif outcome:
-                    left.append(outcome)
+                    left.append((node, outcome))
             pending = self._regrouped(left)
             if not pending:
                 return
             delay = next(delays, None)
             if delay is None:
-                raise self._failed([r for batch in pending for r in batch], failure) from None
+                raise self._failed([r for _, batch in pending for r in batch], failure) from None
             self._policy.sleep(delay)
 
-    def _regrouped(self, left: list[list[WriteRequest]]) -> list[list[WriteRequest]]:
+    def _regrouped(self, left: list[Batch]) -> list[Batch]:
         """What is left, cut again per node: a node that failed meanwhile moved its keys."""
-        if not self._plane.spreads_writes or len(left) == 0:
+        if not self._plane.spreads_writes or not left:
             return left
-        return self._batches([request for batch in left for request in batch])
+        return self._batches([request for _, batch in left for request in batch])
 
-    def _send_all(
-        self, batches: list[list[WriteRequest]], step: int
-    ) -> list[list[WriteRequest] | ToolkitError]:
+    def _send_all(self, batches: list[Batch], step: int) -> list[list[WriteRequest] | ToolkitError]:
         """Each batch's unprocessed requests (empty: all written), or its error; at most
-        ``step`` batches in flight together."""
+        ``step`` batches in flight together (cut again, there may be a few more)."""
         outcomes: list[list[WriteRequest] | ToolkitError] = []
         for at in range(0, len(batches), step):
-            outcomes.extend(self._send_together(batches[at : at + step]))
+            outcomes.extend(self._send_together([batch for _, batch in batches[at : at + step]]))
         return outcomes
 
     def _send_together(
@@ -161,7 +174,7 @@ class BatchWriter:
         requests = [{"RequestItems": {self._table: batch}, **extra} for batch in batches]
         # Each batch to the node of its keys (its first key's: they share one node).
         spread = self._plane.spreads_writes
-        keys = [self._key_bytes(batch[0]) for batch in batches] if spread else None
+        keys = [key_id(self._key_of(batch[0])) for batch in batches] if spread else None
         answers = self._plane.call_all("BatchWriteItem", requests, keys=keys)
         return [
             self._unprocessed(batch, answer) if isinstance(answer, Answer) else answer
@@ -189,8 +202,8 @@ class BatchWriter:
             f"writing to table {self._table} failed for keys {', '.join(keys)}{more}: {why}"
         )
 
-    def _key_bytes(self, request: WriteRequest) -> bytes:
-        return key_id(self._key_of(request))
+    def _node_of(self, request: WriteRequest) -> str:
+        return self._plane.node_for(key_id(self._key_of(request)))
 
     def _key_of(self, request: WriteRequest) -> dict[str, Any]:
         if "DeleteRequest" in request:
