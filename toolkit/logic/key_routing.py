@@ -51,7 +51,11 @@ class NodeMap:
         hashed = fixed_hash(key)
         best, heaviest = 0, -1
         for at, node_hash in enumerate(self._hashes):
-            weight = mix(hashed ^ node_hash)
+            # mix(hashed ^ node_hash), written out: this runs for every item written
+            weight = hashed ^ node_hash
+            weight = ((weight ^ (weight >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+            weight = ((weight ^ (weight >> 27)) * 0x94D049BB133111EB) & MASK
+            weight ^= weight >> 31
             if weight > heaviest:  # strictly: on a tie the first in sorted order wins
                 best, heaviest = at, weight
         return nodes[best]
