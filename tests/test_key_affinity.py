@@ -2,8 +2,9 @@
 
 The cluster is tests/fake_alternator.py's three forwarding nodes in front of the target
 DynamoDB Local; this test's subclass also records, per node, the keys of the writes it
-was sent. The snapshot writes every item, the replay writes each one twice more: all
-of an item's writes must reach the same node, and the tables must end identical.
+was sent. The snapshot writes every item and the replay writes each again (once or
+twice: two changes of a key in one page are one write): all of an item's writes must
+reach the same node, and the tables must end identical.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def test_each_items_writes_reach_one_node_in_the_snapshot_and_the_replay(
     for node, key in cluster.written:
         nodes_of.setdefault(key, set()).add(node)
         writes_of[key] = writes_of.get(key, 0) + 1
-    assert len(nodes_of) == ITEMS and min(writes_of.values()) >= 3
+    # the snapshot, then the replay (two changes of a key in one page are one write)
+    assert len(nodes_of) == ITEMS and min(writes_of.values()) >= 2
     assert [key for key, nodes in nodes_of.items() if len(nodes) > 1] == []
     shares = [sum(1 for nodes in nodes_of.values() if node in nodes) for node in range(3)]
     assert all(share > ITEMS / 5 for share in shares), f"each node takes a share: {shares}"
