@@ -28,6 +28,7 @@ from mutator.report import WindowReporter
 from mutator.stats import Counters, Tally, mutate_summary, window_line
 from toolkit.driver.metrics import Metrics
 from toolkit.errors import TerminalError, ToolkitError
+from toolkit.logic.items import key_id
 from toolkit.wire.retry import RetryPolicy
 from toolkit.work.writer import Plane
 
@@ -137,14 +138,16 @@ class Mutation:
     def _apply(self, operation: Operation) -> None:
         key = self._space.key(operation.index)
         table, policy = self.settings.table, self.settings.retry
+        # Each write names its key: on a cluster, all of one item's writes reach one node.
+        node_key = key_id(key) if self._plane.spreads_writes else None
         if operation.kind == PUT:
             item = self._bodies.item(key, random.Random(operation.body_seed))
             request = {"TableName": table, "Item": item}
-            call_counted(self._plane, "PutItem", request, policy, self._counters)
+            call_counted(self._plane, "PutItem", request, policy, self._counters, node_key)
         else:
             item = None
             request = {"TableName": table, "Key": key}
-            call_counted(self._plane, "DeleteItem", request, policy, self._counters)
+            call_counted(self._plane, "DeleteItem", request, policy, self._counters, node_key)
         self._counters.acknowledged(operation.kind)
         if self._oplog is not None:
             self._oplog.write([Entry(operation.seq, operation.kind, operation.index, key, item)])

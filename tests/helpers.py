@@ -99,12 +99,20 @@ class PlaneOneByOne:
     DataPlane's gives them: each one's answer, or its error, not raised."""
 
     in_flight: list[int]  # how many requests each call_all sent together
+    spreads_writes = False  # one endpoint: every request goes to it
+
+    def node_for(self, key: bytes) -> str:
+        return ""
 
     def call(self, operation: str, request: dict[str, Any]) -> Answer:
         raise NotImplementedError
 
     def call_all(
-        self, operation: str, requests: Sequence[dict[str, Any]]
+        self,
+        operation: str,
+        requests: Sequence[dict[str, Any]],
+        *,
+        keys: Sequence[bytes] | None = None,
     ) -> list[Answer | ToolkitError]:
         self.in_flight = [*getattr(self, "in_flight", []), len(requests)]
         outcomes: list[Answer | ToolkitError] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +228,33 @@ def test_load_writes_every_key_once_and_logs_it(tmp_path: Path) -> None:
     assert replay(tmp_path / "load.jsonl") == server.items
     assert lines[-1].startswith("Load done: 1000 of 1000 items")
     assert "1 errors retried (1 Busy)" in lines[-1]
+
+
+class SpreadingServer(FakeServer):
+    """A cluster's data plane: records the key each PutItem and DeleteItem named."""
+
+    spreads_writes = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.named: list[tuple[bytes, bytes]] = []  # (key named, key the request writes)
+
+    def call_all(
+        self,
+        operation: str,
+        requests: Sequence[dict[str, Any]],
+        *,
+        keys: Sequence[bytes] | None = None,
+    ) -> list[Answer | ToolkitError]:
+        assert keys is not None and len(keys) == len(requests)
+        for key, request in zip(keys, requests, strict=True):
+            written = request.get("Key") or key_of(request["Item"], NAMES)
+            self.named.append((key, key_id(written)))
+        return super().call_all(operation, requests, keys=keys)
+
+
+def test_each_put_and_delete_names_its_key_for_a_cluster(tmp_path: Path) -> None:
+    server = SpreadingServer()
+    mutate(server, None, [])
+    assert len(server.named) == 300
+    assert all(named == written for named, written in server.named)

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from toolkit.config.alternator import NodeDiscovery
+from toolkit.logic.key_routing import NodeMap
 from toolkit.wire.nodes import (
     DOWN_SECONDS,
     LiveNodes,
@@ -270,3 +271,47 @@ def test_the_scopes_widen_from_the_rack_to_the_datacenter_to_no_query(
     for (dc, r), (wider_dc, wider_r) in pairwise(asked):
         assert wider_r is None and (wider_dc in (dc, None))
         assert (wider_dc, wider_r) != (dc, r)
+
+
+KEYS = [f'{{"id":{{"S":"k{n}"}}}}'.encode() for n in range(300)]
+
+
+def owners(nodes: LiveNodes) -> dict[bytes, str]:
+    return {key: nodes.for_key(key) for key in KEYS}
+
+
+def test_a_key_goes_to_its_node_of_the_listed_ones_every_time() -> None:
+    cluster = Cluster(["10.0.0.3", "10.0.0.1", "10.0.0.2"])
+    nodes = live_nodes(cluster)
+    first = owners(nodes)
+    assert first == {key: NodeMap(nodes.nodes).node_for(key) for key in KEYS}
+    assert set(first.values()) == set(nodes.nodes)  # every node takes a share
+    assert owners(nodes) == first
+    assert owners(live_nodes(Cluster(["10.0.0.2", "10.0.0.3", "10.0.0.1"]))) == first
+
+
+def test_a_failed_nodes_keys_go_to_their_next_node_and_come_back() -> None:
+    cluster = Cluster(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    nodes = live_nodes(cluster)
+    before = owners(nodes)
+    nodes.failed("http://10.0.0.2:8000")
+    during = owners(nodes)
+    mapping = NodeMap(nodes.nodes)
+    for key, node in before.items():
+        if node == "http://10.0.0.2:8000":
+            assert during[key] == mapping.ranking(key)[1]
+        else:
+            assert during[key] == node
+    cluster.now += DOWN_SECONDS + 0.1
+    assert owners(nodes) == before
+
+
+def test_a_node_that_leaves_the_list_moves_only_its_keys() -> None:
+    cluster = Cluster(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    nodes = live_nodes(cluster, refresh=5.0)
+    before = owners(nodes)
+    cluster.nodes = ["10.0.0.1", "10.0.0.3"]
+    cluster.now += 5.1
+    after = owners(nodes)
+    moved = {key for key in KEYS if after[key] != before[key]}
+    assert moved == {key for key, node in before.items() if node == "http://10.0.0.2:8000"}

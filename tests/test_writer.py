@@ -7,6 +7,7 @@ DynamoDB Local in the migration tests.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -14,7 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import PlaneOneByOne
-from toolkit.errors import ServiceBusy, ServiceError, TerminalError
+from toolkit.errors import ServiceBusy, ServiceError, TerminalError, ToolkitError
+from toolkit.logic.items import key_id
+from toolkit.logic.key_routing import NodeMap
 from toolkit.wire.dataplane import Answer
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
@@ -157,3 +160,126 @@ def test_a_target_without_consumed_capacity_is_charged_by_written_size() -> None
     assert len(target.stored) == 35
     assert sum(budget.spent) == 30 * 1 + 5 * 3  # each write once, acknowledged: 2.5 KB is 3 units
     assert write_units({"DeleteRequest": {"Key": {"id": {"S": "k"}}}}) == 1
+
+
+NODES = ("http://a:8000", "http://b:8000", "http://c:8000")
+
+
+class ThreeNodes(PlaneOneByOne):
+    """A target that spreads writes over three nodes, as LiveNodes maps them: records
+    the node each batch went to; a node in ``failing`` fails the batches of the next
+    round sent to it, and is then skipped, as DataPlane marks a node it cannot reach."""
+
+    spreads_writes = True
+
+    def __init__(self, failing: tuple[str, ...] = ()) -> None:
+        self.mapping = NodeMap(NODES)
+        self.down: list[str] = []
+        self.failing = list(failing)
+        self.sent: list[tuple[str, list[bytes]]] = []  # (node, keys of the batch)
+        self.stored: dict[bytes, str] = {}  # key -> node that acknowledged its last write
+
+    def node_for(self, key: bytes) -> str:
+        return self.mapping.without(self.down).node_for(key)
+
+    def call_all(
+        self,
+        operation: str,
+        requests: Sequence[dict[str, Any]],
+        *,
+        keys: Sequence[bytes] | None = None,
+    ) -> list[Answer | ToolkitError]:
+        assert keys is not None and len(keys) == len(requests)
+        outcomes: list[Answer | ToolkitError] = []
+        self.in_flight = [*getattr(self, "in_flight", []), len(requests)]
+        nodes = [self.node_for(key) for key in keys]  # all sent before any answer
+        for request, node in zip(requests, nodes, strict=True):
+            batch = [key_of_write(write) for write in request["RequestItems"]["t"]]
+            self.sent.append((node, batch))
+            if node in self.failing:  # every batch of this round to it fails
+                self.down.append(node)
+                outcomes.append(ServiceBusy(f"cannot reach {node}", code=""))
+                continue
+            self.stored.update(dict.fromkeys(batch, node))
+            outcomes.append(Answer({}, 0))
+        self.failing = [node for node in self.failing if node not in self.down]
+        return outcomes
+
+
+def key_of_write(write: dict[str, Any]) -> bytes:
+    if "DeleteRequest" in write:
+        return key_id(write["DeleteRequest"]["Key"])
+    return key_id({"id": write["PutRequest"]["Item"]["id"]})
+
+
+def writes(names: list[int]) -> list[dict[str, Any]]:
+    """Puts of even names, deletes of odd ones (a delete's key maps as its put's)."""
+    return [
+        {"DeleteRequest": {"Key": {"id": {"S": f"k{n}"}}}}
+        if n % 2
+        else {"PutRequest": {"Item": {"p": {"S": "x"}, "id": {"S": f"k{n}"}}}}
+        for n in names
+    ]
+
+
+@given(
+    calls=st.lists(st.lists(st.integers(0, 400), unique=True, max_size=250), max_size=6),
+    size=st.sampled_from([2, 25, 100]),
+    at_once=st.integers(1, 6),
+)
+@settings(max_examples=60, deadline=None)
+def test_each_key_always_reaches_one_node_and_a_batch_never_mixes_nodes(
+    calls: list[list[int]], size: int, at_once: int
+) -> None:
+    target = ThreeNodes()
+    for names in calls:
+        writer(target, size).write(writes(names), at_once)
+    nodes_of: dict[bytes, set[str]] = {}
+    for node, batch in target.sent:
+        assert 0 < len(batch) <= size
+        for key in batch:
+            assert target.mapping.node_for(key) == node
+            nodes_of.setdefault(key, set()).add(node)
+    assert all(len(nodes) == 1 for nodes in nodes_of.values())
+    assert len(target.stored) == len({n for names in calls for n in names})
+    assert all(0 < n <= at_once for n in getattr(target, "in_flight", []))
+
+
+def test_a_failed_nodes_keys_move_to_their_next_node_and_no_other_key_moves() -> None:
+    target = ThreeNodes(failing=("http://b:8000",))
+    writer(target, 25).write(writes(list(range(0, 600, 2))), at_once=3)
+    mapping = NodeMap(NODES)
+    first = {key: mapping.node_for(key) for key in target.stored}
+    moved = {key for key, node in first.items() if node == "http://b:8000"}
+    assert moved and len(moved) < len(first)
+    for key, node in target.stored.items():
+        assert node == (mapping.ranking(key)[1] if key in moved else first[key])
+    # b's batches were cut again per node: none went back to b
+    failed = [batch for node, batch in target.sent if node == "http://b:8000"]
+    assert failed and {key for batch in failed for key in batch} <= moved
+
+
+def test_a_target_of_one_endpoint_gets_no_keys_and_its_batches_in_order() -> None:
+    class OneEndpoint(PlaneOneByOne):
+        def __init__(self) -> None:
+            self.keys_given: list[Sequence[bytes] | None] = []
+            self.firsts: list[str] = []
+
+        def call_all(
+            self,
+            operation: str,
+            requests: Sequence[dict[str, Any]],
+            *,
+            keys: Sequence[bytes] | None = None,
+        ) -> list[Answer | ToolkitError]:
+            self.keys_given.append(keys)
+            return super().call_all(operation, requests, keys=keys)
+
+        def call(self, operation: str, request: dict[str, Any]) -> Answer:
+            self.firsts.append(request["RequestItems"]["t"][0]["PutRequest"]["Item"]["id"]["S"])
+            return Answer({}, 0)
+
+    target = OneEndpoint()
+    writer(target, 25).write(puts(100), at_once=2)
+    assert target.keys_given == [None, None]
+    assert target.firsts == ["k0", "k25", "k50", "k75"]

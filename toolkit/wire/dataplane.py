@@ -47,14 +47,24 @@ class Nodes(Protocol):
 
     def pick(self) -> str: ...
 
+    def for_key(self, key: bytes) -> str: ...
+
     def failed(self, url: str) -> None: ...
+
+    @property
+    def spreads_writes(self) -> bool: ...
 
 
 class OneNode:
+    spreads_writes = False  # one endpoint: grouping writes by node would buy nothing
+
     def __init__(self, url: str) -> None:
         self.url = url
 
     def pick(self) -> str:
+        return self.url
+
+    def for_key(self, key: bytes) -> str:
         return self.url
 
     def failed(self, url: str) -> None:
@@ -92,28 +102,58 @@ class DataPlane:
         self._on_failure = on_failure  # (operation, error code) of each failed request
         self._compression = compression  # gzip the bodies long enough to be worth it
 
-    def call(self, operation: str, request: dict[str, Any], api: str = DYNAMODB_API) -> Answer:
-        outcome = self.call_all(operation, [request], api)[0]
+    @property
+    def spreads_writes(self) -> bool:
+        """Whether writes go to several nodes (then a batch holds one node's keys only)."""
+        return self._nodes.spreads_writes
+
+    def node_for(self, key: bytes) -> str:
+        """The node the writes of ``key`` (its bytes, as ``key_id`` gives them) go to."""
+        return self._nodes.for_key(key)
+
+    def call(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        api: str = DYNAMODB_API,
+        *,
+        key: bytes | None = None,
+    ) -> Answer:
+        """One request; ``key``: the item it writes, so that it goes to that key's node."""
+        outcome = self.call_all(operation, [request], api, keys=None if key is None else [key])[0]
         if isinstance(outcome, Answer):
             return outcome
         raise outcome
 
     def call_all(
-        self, operation: str, requests: Sequence[dict[str, Any]], api: str = DYNAMODB_API
+        self,
+        operation: str,
+        requests: Sequence[dict[str, Any]],
+        api: str = DYNAMODB_API,
+        *,
+        keys: Sequence[bytes] | None = None,
     ) -> list[Answer | ToolkitError]:
         """Several requests of one operation, in flight together: each one's answer, or
-        its error (not raised, so that one failure leaves the others' answers usable)."""
-        url = self._nodes.pick()
-        # Signed for the node it goes to: the Host header is part of the signature.
+        its error (not raised, so that one failure leaves the others' answers usable).
+        ``keys``: one per request, which then goes to that key's node; else the requests
+        take the next node in turn (reads: any node serves them)."""
+        if keys is None:
+            urls = [self._nodes.pick()] * len(requests)
+        else:
+            urls = [self._nodes.for_key(key) for key in keys]
         secret = self._credentials.get_frozen_credentials()
-        host, target, now = host_of(url), f"{api}.{operation}", time.time()
-        sent, packed = [], []  # each request's bytes, and whether its body is compressed
-        for request in requests:
-            data, gzip = self._encoded(request, host, target, secret, now)
-            sent.append(data)
+        target, now = f"{api}.{operation}", time.time()
+        sent, packed = [], []  # each request's node and bytes, and whether it is compressed
+        for url, request in zip(urls, requests, strict=True):
+            # Signed for the node it goes to: the Host header is part of the signature.
+            data, gzip = self._encoded(request, host_of(url), target, secret, now)
+            sent.append((url, data))
             packed.append(gzip)
-        answers = self._pools.send_all(url, sent)
-        return [self._outcome(a, operation, url, p) for a, p in zip(answers, packed, strict=True)]
+        answers = self._pools.send_each(sent)
+        return [
+            self._outcome(answer, operation, url, gzip)
+            for answer, url, gzip in zip(answers, urls, packed, strict=True)
+        ]
 
     def _encoded(
         self, request: dict[str, Any], host: str, target: str, secret: Secret, now: float

@@ -272,15 +272,19 @@ class Pools:
     def send_all(self, url: str, requests: Sequence[bytes]) -> list[Answer | OSError]:
         """Each request on a connection of its own, all sent before any answer is read,
         so that their waits for the server overlap: each one's answer, or its OSError."""
-        sent: list[tuple[Connection, bytes, OSError | None]] = []
-        for request in requests:
+        return self.send_each([(url, request) for request in requests])
+
+    def send_each(self, requests: Sequence[tuple[str, bytes]]) -> list[Answer | OSError]:
+        """``send_all`` for requests to several nodes: (node's url, request) pairs."""
+        sent: list[tuple[str, Connection, bytes, OSError | None]] = []
+        for url, request in requests:
             connection = self._take(url)
             try:
                 connection.send(request)
-                sent.append((connection, request, None))
+                sent.append((url, connection, request, None))
             except OSError as error:
-                sent.append((connection, request, error))
-        return [self._answer(url, *each) for each in sent]
+                sent.append((url, connection, request, error))
+        return [self._answer(*each) for each in sent]
 
     def _answer(
         self, url: str, connection: Connection, request: bytes, failed: OSError | None

@@ -8,6 +8,9 @@ the list then widens from the rack to its datacenter to the node's own (no query
 for again every few seconds, so nodes that join are used and nodes that leave are
 dropped; a node that fails a request is skipped at once, for a while, without
 waiting for the cluster to notice. No I/O here: the GET is handed in.
+
+Reads take the nodes in turn. Writes of an item go to the node its key maps to
+(toolkit.logic.key_routing), so that they are applied in the order they were sent.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 
 from toolkit.config.alternator import NodeDiscovery
+from toolkit.logic.key_routing import NodeMap
 
 log = logging.getLogger("migrator")
 
@@ -70,7 +74,7 @@ def parse_localnodes(base: str, body: bytes) -> list[str]:
 
 
 class LiveNodes:
-    """Round robin over the live nodes; safe to share between threads."""
+    """Round robin over the live nodes, or the node of a key; safe to share between threads."""
 
     def __init__(
         self,
@@ -88,6 +92,7 @@ class LiveNodes:
         self._nodes: tuple[str, ...] = discovery.seeds
         self._down: dict[str, float] = {}
         self._up: tuple[str, ...] = self._nodes
+        self._listed_map = self._map = NodeMap(self._nodes)  # built again only when a list changes
         self._next_list = 0.0
         self._due = 0.0
         self._listed: bool | None = None  # did the last listing work? (to log changes only)
@@ -105,6 +110,18 @@ class LiveNodes:
             self._update()
         up = self._up
         return up[next(self._turn) % len(up)]
+
+    def for_key(self, key: bytes) -> str:
+        """The node a key's writes go to: first in the key's ranking over the listed
+        nodes, skipping those marked down (``key``: its bytes, as ``key_id`` gives them)."""
+        if self._clock() >= self._due:
+            self._update()
+        return self._map.node_for(key)
+
+    @property
+    def spreads_writes(self) -> bool:
+        """Writes may go to several nodes: a batch must hold the keys of one node only."""
+        return True
 
     def failed(self, url: str) -> None:
         """A request to ``url`` could not reach it: skip the node for a while."""
@@ -192,4 +209,8 @@ class LiveNodes:
         self._down = {url: until for url, until in self._down.items() if until > now}
         up = tuple(n for n in self._nodes if n not in self._down)
         self._up = up or self._nodes  # all down: try them anyway, the retries decide
+        if set(self._listed_map.nodes) != set(self._nodes):
+            self._listed_map = NodeMap(self._nodes)
+        if set(self._map.nodes) != set(self._up):
+            self._map = self._listed_map.without(tuple(self._down))
         self._due = min((self._next_list, *self._down.values()))
