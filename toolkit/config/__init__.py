@@ -102,6 +102,7 @@ class TargetConfig:
     ca_bundle: Path | None
     nodes: NodeDiscovery | None  # alternator: spread requests over the live nodes
     write_isolation: str | None  # alternator: tag a table the toolkit creates
+    tablets: str = "auto"  # alternator: may a table the toolkit creates use tablets
     s3_export: ExportTarget | None = None  # type dynamodb-s3-export: where to write
 
 
@@ -299,6 +300,7 @@ def _target(node: Node) -> TargetConfig:
         ca_bundle=_ca_bundle(node),
         nodes=alternator_settings.nodes,
         write_isolation=alternator_settings.write_isolation,
+        tablets=alternator_settings.tablets,
     )
 
 

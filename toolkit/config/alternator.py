@@ -3,9 +3,10 @@
 The Scylla Migrator's Alternator client settings sit at the top of the target section
 (with ``type: alternator``) or under ``alternator:``. Those that mean something to the
 toolkit's own client take effect (datacenter, rack, activeRefreshIntervalMs,
-maxItemsPerBatch); the rest become notes. The toolkit adds ``seeds``, ``localNodes``
-and ``writeIsolation``. An Alternator source takes the same node settings: its scans
-and stream reads spread over the live nodes as the target's writes do.
+maxItemsPerBatch); the rest become notes. The toolkit adds ``seeds``, ``localNodes``,
+``writeIsolation`` and ``tablets`` (also under ``alternator:``; see
+toolkit/logic/tablets.py). An Alternator source takes the same node settings: its
+scans and stream reads spread over the live nodes as the target's writes do.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TypeVar
 from toolkit.config import limits
 from toolkit.config.endpoint import Endpoint, read_seed
 from toolkit.config.reader import Node
+from toolkit.logic.tablets import SETTINGS as TABLETS
 
 DYNAMODB_MAX_BATCH = int(limits.BATCH_DYNAMODB.high)
 ALTERNATOR_MAX_BATCH = int(limits.BATCH_ALTERNATOR.high)
@@ -31,7 +33,7 @@ SETTINGS = (
     *("connectionMaxIdleTimeMs", "connectionTimeToLiveMs", "connectionAcquisitionTimeoutMs"),
     "connectionTimeoutMs",
 )
-OWN = ("seeds", "localNodes", "writeIsolation")
+OWN = ("seeds", "localNodes", "writeIsolation", "tablets")
 # The Migrator's client settings that have no effect here still take its types' ranges.
 _INERT_NUMBERS = {
     "idleRefreshIntervalMs": limits.MIGRATOR_MILLIS,
@@ -59,6 +61,7 @@ class AlternatorSettings:
     batch_size: int  # items per BatchWriteItem
     nodes: NodeDiscovery | None  # None: every request goes to the endpoint
     write_isolation: str | None  # the tag put on a table the toolkit creates
+    tablets: str = "auto"  # whether a table the toolkit creates may use tablets
 
 
 def note_settings(node: Node) -> None:
@@ -88,7 +91,7 @@ def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> Alternato
     alternator = kind == "alternator"
     nested = node.section("alternator")
     if nested is not None:
-        nested.only(SETTINGS)
+        nested.only((*SETTINGS, "tablets") if alternator else SETTINGS)
     parts = [p for p in (nested, node if alternator else None) if p is not None]
     used = USED if alternator else ("maxItemsPerBatch",)
     for part in parts:
@@ -99,7 +102,16 @@ def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> Alternato
     isolation = node.text("writeIsolation")
     if isolation is not None and isolation not in WRITE_ISOLATIONS:
         node.wrong("writeIsolation", isolation, " or ".join(WRITE_ISOLATIONS))
-    return AlternatorSettings(batch, _discovery(node, parts, endpoint), isolation)
+    tablets = _last(parts, lambda part: _tablets(part)) or "auto"
+    return AlternatorSettings(batch, _discovery(node, parts, endpoint), isolation, tablets)
+
+
+def _tablets(node: Node) -> str | None:
+    """auto (the default), always or never: see toolkit/logic/tablets.py."""
+    value = node.text("tablets")
+    if value is not None and value not in TABLETS:
+        node.wrong("tablets", value, " or ".join(TABLETS))
+    return value
 
 
 def _inert(node: Node, keys: Collection[str], why: str, used: Collection[str]) -> None:
