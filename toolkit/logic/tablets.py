@@ -113,9 +113,9 @@ def choose(setting: str, facts: ServerFacts, table: str) -> TabletsChoice:
         return TabletsChoice(
             False, f"{facts.named} ({mode}) creates {table} with vnodes: {_NO_TAG}", False
         )
-    if setting == "auto" and by_default and refuses_streams_on_tablets(facts) is False:
+    if setting == "auto" and refuses_streams_on_tablets(facts) is False:
         why = f"{facts.named} allows streams on tablet tables"
-        return TabletsChoice(False, f"{table} keeps the server's tablets: {why}", False)
+        return TabletsChoice(False, f"{table} keeps the server's choice of tablets: {why}", False)
     if facts.tablets_mode == "enforced":
         raise UserError(enforced_refusal(facts, table, setting))
     return TabletsChoice(True, _tag_note(setting, facts, table, by_default), False)
