@@ -199,7 +199,7 @@ def _keep_tablets(facts: ServerFacts, table: str) -> TabletsChoice:
 
 
 def _tag_note(setting: str, facts: ServerFacts, table: str, by_default: bool | None) -> str:
-    tagged = f"Creating {table} with the tag {TAG}={VNODES} (vnodes, which can have a stream)"
+    tagged = f"Target table {table} gets the tag {TAG}={VNODES} (vnodes, which can have a stream)"
     if setting == "never":
         return f"{tagged}, as tablets: never asks"
     if by_default is None:
