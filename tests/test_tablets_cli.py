@@ -297,3 +297,12 @@ def test_the_servers_own_refusal_of_the_way_back_is_one_line(
     assert line.startswith("error: ") and "uses tablets" in line and f"{TAG}=none" in line
     table = source_client.describe_table(TableName=table_name)["Table"]
     assert "StreamSpecification" not in table or not table["StreamSpecification"]["StreamEnabled"]
+
+
+def test_a_tablets_setting_out_of_its_three_is_one_line(endpoints: Endpoints, case: Case) -> None:
+    case.source_table()
+    target = {"target": endpoints.target, "type": "alternator"}
+    case.refused("migrate", case.config(**target, tablets="sometimes"), "auto or always or never")
+    nested = case.config(**target, alternator={"tablets": "no"})
+    case.refused("migrate", nested, "alternator.tablets", "auto or always or never")
+    case.refused("migrate", case.config(tablets="auto"), "is an Alternator setting")
