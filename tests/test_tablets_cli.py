@@ -158,19 +158,35 @@ def loaded(endpoints: Endpoints, client: DynamoDBClient, table: str) -> None:
     load(endpoints.source, table, ITEMS, ["id"])
 
 
-def test_tablets_by_default_get_the_vnodes_tag_and_the_way_back_works(
+Into = Callable[..., tuple[FakeCluster, Any]]
+
+
+@pytest.fixture
+def into_scylla(
     endpoints: Endpoints,
     source_client: DynamoDBClient,
     table_name: str,
     tmp_path: Path,
     scylla_cluster: Cluster,
-) -> None:
+) -> Into:
+    """Migrate a loaded DynamoDB table into a fake ScyllaDB; its cluster and the CLI's result."""
     loaded(endpoints, source_client, table_name)
+
+    def run(scylla: Scylla, folder: str = "run", **extra: Any) -> tuple[FakeCluster, Any]:
+        cluster = scylla_cluster(endpoints.target, scylla)
+        target = alternator(cluster.urls[0], table_name, **extra)
+        result = migrate(tmp_path / folder, section(endpoints.source, table_name), target)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return cluster, result
+
+    return run
+
+
+def test_tablets_by_default_get_the_vnodes_tag_and_the_way_back_works(
+    into_scylla: Into, table_name: str
+) -> None:
     scylla = Scylla("2026.1.2-0.20260301.0a1b2c3d")
-    cluster = scylla_cluster(endpoints.target, scylla)
-    target = alternator(cluster.urls[0], table_name, writeIsolation="forbid_rmw")
-    result = migrate(tmp_path, section(endpoints.source, table_name), target)
-    assert result.returncode == 0, result.stderr[-2000:]
+    cluster, result = into_scylla(scylla, writeIsolation="forbid_rmw")
     assert {"Key": TAG, "Value": "none"} in created_tags(cluster)
     assert {"Key": "system:write_isolation", "Value": "forbid_rmw"} in created_tags(cluster)
     assert table_name not in scylla.tablet_tables
@@ -184,68 +200,32 @@ def test_tablets_by_default_get_the_vnodes_tag_and_the_way_back_works(
 
 
 def test_tablets_always_keeps_tablets_and_says_the_way_back_is_lost(
-    endpoints: Endpoints,
-    source_client: DynamoDBClient,
-    table_name: str,
-    tmp_path: Path,
-    scylla_cluster: Cluster,
+    into_scylla: Into, table_name: str
 ) -> None:
-    loaded(endpoints, source_client, table_name)
     scylla = Scylla("2026.1.0-0.20260115.abc")
-    cluster = scylla_cluster(endpoints.target, scylla)
-    target = alternator(cluster.urls[0], table_name, alternator={"tablets": "always"})
-    result = migrate(tmp_path, section(endpoints.source, table_name), target)
-    assert result.returncode == 0, result.stderr[-2000:]
+    cluster, result = into_scylla(scylla, alternator={"tablets": "always"})
     assert TAG not in [tag["Key"] for tag in created_tags(cluster)]
     assert table_name in scylla.tablet_tables
     assert "the way back (source.type: alternator) will not be possible" in result.stderr
     assert "ScyllaDB 2026.1.0 is one of them" in result.stderr
 
 
-def test_a_server_that_reserves_the_tag_gets_a_table_without_it(
-    endpoints: Endpoints,
-    source_client: DynamoDBClient,
-    table_name: str,
-    tmp_path: Path,
-    scylla_cluster: Cluster,
-) -> None:
-    loaded(endpoints, source_client, table_name)
-    cluster = scylla_cluster(endpoints.target, Scylla("2025.3.2-0.2025", hidden=True))
-    result = migrate(
-        tmp_path, section(endpoints.source, table_name), alternator(cluster.urls[0], table_name)
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_a_server_that_reserves_the_tag_gets_a_table_without_it(into_scylla: Into) -> None:
+    cluster, result = into_scylla(Scylla("2025.3.2-0.2025", hidden=True))
     creates = [json.loads(body) for op, body in cluster.bodies if op == "CreateTable"]
     assert [TAG in json.dumps(body) for body in creates] == [True, False]
     assert f"reserves the tag {TAG}" in result.stderr
 
 
 def test_an_existing_tablet_table_gets_a_warning_naming_the_tag(
-    endpoints: Endpoints,
-    source_client: DynamoDBClient,
-    target_client: DynamoDBClient,
-    table_name: str,
-    tmp_path: Path,
-    scylla_cluster: Cluster,
+    into_scylla: Into, target_client: DynamoDBClient, table_name: str
 ) -> None:
-    loaded(endpoints, source_client, table_name)
     create_table(target_client, table_name)
-    scylla = Scylla("2026.1.0-0.2026", tablet_tables={table_name})
-    cluster = scylla_cluster(endpoints.target, scylla)
-    result = migrate(
-        tmp_path, section(endpoints.source, table_name), alternator(cluster.urls[0], table_name)
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    _, result = into_scylla(Scylla("2026.1.0-0.2026", tablet_tables={table_name}))
     warning = [line for line in result.stderr.splitlines() if "uses tablets" in line]
     assert len(warning) == 1 and "ScyllaDB 2026.1.0 refuses" in warning[0]
     assert f"{TAG}=none" in warning[0] and "cannot be changed later" in warning[0]
-    hidden = scylla_cluster(endpoints.target, Scylla("2026.1.0", hidden=True))
-    unchecked = migrate(
-        tmp_path / "again",
-        section(endpoints.source, table_name),
-        alternator(hidden.urls[0], table_name),
-    )
-    assert unchecked.returncode == 0, unchecked.stderr[-2000:]
+    _, unchecked = into_scylla(Scylla("2026.1.0", hidden=True), "again")
     assert f"could not check whether target table {table_name} uses tablets" in unchecked.stderr
 
 
