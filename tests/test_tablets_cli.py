@@ -286,3 +286,13 @@ def test_a_tablets_setting_out_of_its_three_is_one_line(endpoints: Endpoints, ca
     nested = case.config(**target, alternator={"tablets": "no"})
     case.refused("migrate", nested, "alternator.tablets", "auto or always or never")
     case.refused("migrate", case.config(tablets="auto"), "is an Alternator setting")
+
+
+def test_a_later_refusal_stays_one_line_on_an_alternator_target(
+    endpoints: Endpoints, case: Case, scylla_cluster: Cluster
+) -> None:
+    stream = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    case.source_table(StreamSpecification=stream)
+    cluster = scylla_cluster(endpoints.target, Scylla("2026.1.0-0.2026"))
+    config = case.config(target=cluster.urls[0], type="alternator")
+    case.refused("migrate", config, "already has an enabled stream")

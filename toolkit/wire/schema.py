@@ -79,10 +79,12 @@ def ensure_target(
         log.info("Target table %s exists with the source's key schema", table)
         if write_isolation:
             log.info("Left the write isolation of the existing table %s as it is", table)
+        _say(choice)
         if existing.get("TableStatus") != "ACTIVE":  # created by a run that was stopped
             _wait_active(client, table, where, stop)
         return False
     log.info("Creating target table %s with key schema [%s]", table, show(wanted))
+    _say(choice)
     request = create_table_request(source, table, billing_mode, renames)
     tags = [{"Key": WRITE_ISOLATION_TAG, "Value": write_isolation}] if write_isolation else []
     if choice is not None and choice.tag:
@@ -101,7 +103,7 @@ def ensure_target(
 def plan_tablets(
     client: DynamoDBClient, table: str, setting: str, exists: bool, where: str
 ) -> TabletsChoice:
-    """Before anything is written: read the server's facts, decide, and say it once.
+    """Before anything is written: read the server's facts and decide.
 
     For a table to be created, the choice of ``setting`` (UserError when the server
     enforces tablets and the setting wants vnodes); for an existing one, whether it
@@ -112,8 +114,12 @@ def plan_tablets(
         said = tablets.existing_table_note(facts, uses_tablets(client, table, where), table)
     else:
         said = tablets.choose(setting, facts, table)
-    (log.warning if said.warning else log.info)("%s", said.note)
-    return said
+    return said  # said by ensure_target: a refusal before it stays one line
+
+
+def _say(choice: TabletsChoice | None) -> None:
+    if choice is not None:
+        (log.warning if choice.warning else log.info)("%s", choice.note)
 
 
 def _create(
