@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from toolkit.config import load_config
+from toolkit.logic.tablets import STREAMS_ON_TABLETS_FROM, TABLETS_BY_DEFAULT_FROM, parse_version
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -187,6 +188,18 @@ def test_each_node_serves_alternator(services: dict[str, Service], name: str) ->
 
 
 @pytest.mark.parametrize("name", NODES)
+def test_each_node_is_a_release_whose_alternator_tables_default_to_tablets(
+    services: dict[str, Service], name: str
+) -> None:
+    release = parse_version(image_tag(services[name]["image"]))
+    assert release is not None and release[:2] >= TABLETS_BY_DEFAULT_FROM
+    # Where streams on tablet tables are refused, the toolkit's tag must be what makes the
+    # way back work: the stack shows that case.
+    assert release[:2] < STREAMS_ON_TABLETS_FROM
+    assert flags(services[name].get("command")).get("--tablets-mode-for-new-keyspaces") == "enabled"
+
+
+@pytest.mark.parametrize("name", NODES)
 def test_each_node_finds_the_cluster_through_scylla_1(
     services: dict[str, Service], name: str
 ) -> None:
@@ -313,3 +326,5 @@ def test_toolkit_config_points_at_the_stack(services: dict[str, Service]) -> Non
     assert config.target.nodes is not None, "requests spread over the cluster's nodes"
     seeds = {host_and_port(seed) for seed in config.target.nodes.seeds}
     assert seeds == {(node, ALTERNATOR_PORT) for node in NODES}, "every node can list the nodes"
+    assert config.target.write_isolation == "forbid_rmw"
+    assert config.target.tablets == "auto", "the created table can have a stream: the way back"

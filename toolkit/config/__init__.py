@@ -104,6 +104,7 @@ class TargetConfig:
     ca_bundle: Path | None
     nodes: NodeDiscovery | None  # alternator: spread requests over the live nodes
     write_isolation: str | None  # alternator: tag a table the toolkit creates
+    tablets: str = "auto"  # alternator: may a table the toolkit creates use tablets
     s3_export: ExportTarget | None = None  # type dynamodb-s3-export: where to write
     client: ClientSettings = field(default_factory=ClientSettings)  # alternator: its client
 
@@ -304,6 +305,7 @@ def _target(node: Node) -> TargetConfig:
         nodes=alternator_settings.nodes,
         write_isolation=alternator_settings.write_isolation,
         client=alternator_settings.client,
+        tablets=alternator_settings.tablets,
     )
 
 

@@ -4,9 +4,10 @@ The Scylla Migrator's Alternator client settings sit at the top of the target se
 (with ``type: alternator``) or under ``alternator:``. Those that mean something to the
 toolkit's own client take effect (node discovery, batch size, request compression and
 the connections' settings); the three that cannot become notes that say why. The
-toolkit adds ``seeds``, ``localNodes`` and ``writeIsolation``. An Alternator source
-takes the same node and client settings: its scans and stream reads spread over the
-live nodes as the target's writes do.
+toolkit adds ``seeds``, ``localNodes``, ``writeIsolation`` and ``tablets`` (also under
+``alternator:``; see toolkit/logic/tablets.py). An Alternator source takes the same
+node and client settings: its scans and stream reads spread over the live nodes as the
+target's writes do.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TypeVar
 from toolkit.config import limits
 from toolkit.config.endpoint import Endpoint, read_seed
 from toolkit.config.reader import Node
+from toolkit.logic.tablets import SETTINGS as TABLETS
 
 DYNAMODB_MAX_BATCH = int(limits.BATCH_DYNAMODB.high)
 ALTERNATOR_MAX_BATCH = int(limits.BATCH_ALTERNATOR.high)
@@ -42,7 +44,7 @@ INERT = {
     ),
 }
 SETTINGS = (*USED, *INERT)
-OWN = ("seeds", "localNodes", "writeIsolation")
+OWN = ("seeds", "localNodes", "writeIsolation", "tablets")
 # Numbers checked wherever they are set, even where they are notes.
 _NUMBERS = {
     "idleRefreshIntervalMs": limits.MIGRATOR_MILLIS,
@@ -82,6 +84,7 @@ class AlternatorSettings:
     nodes: NodeDiscovery | None  # None: every request goes to the endpoint
     write_isolation: str | None  # the tag put on a table the toolkit creates
     client: ClientSettings = ClientSettings()
+    tablets: str = "auto"  # whether a table the toolkit creates may use tablets
 
 
 def note_settings(node: Node) -> None:
@@ -113,7 +116,7 @@ def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> Alternato
     alternator = kind == "alternator"
     nested = node.section("alternator")
     if nested is not None:
-        nested.only(SETTINGS)
+        nested.only((*SETTINGS, "tablets") if alternator else SETTINGS)
     parts = [p for p in (nested, node if alternator else None) if p is not None]
     used = USED if alternator else ("maxItemsPerBatch",)
     why = "" if alternator else "it applies to an Alternator target (type: alternator)"
@@ -126,7 +129,16 @@ def read_settings(node: Node, kind: str, endpoint: Endpoint | None) -> Alternato
     if isolation is not None and isolation not in WRITE_ISOLATIONS:
         node.wrong("writeIsolation", isolation, " or ".join(WRITE_ISOLATIONS))
     discovery = _discovery(node, parts, endpoint)
-    return AlternatorSettings(batch, discovery, isolation, _client(parts))
+    tablets = _last(parts, lambda part: _tablets(part)) or "auto"
+    return AlternatorSettings(batch, discovery, isolation, _client(parts), tablets)
+
+
+def _tablets(node: Node) -> str | None:
+    """auto (the default), always or never: see toolkit/logic/tablets.py."""
+    value = node.text("tablets")
+    if value is not None and value not in TABLETS:
+        node.wrong("tablets", value, " or ".join(TABLETS))
+    return value
 
 
 def _inert(node: Node, why: str, used: Collection[str]) -> None:

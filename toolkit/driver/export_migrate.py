@@ -77,14 +77,14 @@ def run_export_migration(
     table = config.source.table or "(the exported one)"
     check_renames(list(config.rename_map.items()), keys, ttl, table, config.origin)
     target = connect("target", config.target, options.metrics)
-    check_target(target, config, description, live)
+    tablets = check_target(target, config, description, live)
     state = RunState(options.state_path)
     progress, status = watched(progress, status, state, options.metrics)
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
         # Without a live table, the run never reads a source table: the target stands in.
         source = live[0] if live else target
-        run = _Run(options, source, target, description, state, progress, stop)
+        run = _Run(options, source, target, description, state, progress, stop, tablets)
         plan = _claim_and_plan(run, parts, live[1] if live else None)
         if _stopped(stop, "before any table was touched"):
             return MigrationResult(None, None)
@@ -129,6 +129,7 @@ def _create_target(run: _Run) -> None:
         run.target.where,
         target.write_isolation,
         run.stop,
+        run.tablets,
     )
 
 

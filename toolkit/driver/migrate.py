@@ -31,6 +31,7 @@ from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.errors import UserError
 from toolkit.logic.table_identity import refuse_same_table
 from toolkit.logic.table_schema import check_renames, key_schema, renamed_key_schema
+from toolkit.logic.tablets import TabletsChoice
 from toolkit.wire.connections import Connection, connect
 from toolkit.wire.retry import RetryPolicy, stoppable
 from toolkit.wire.schema import (
@@ -39,10 +40,16 @@ from toolkit.wire.schema import (
     describe,
     describe_source,
     ensure_target,
+    plan_tablets,
     ttl_attribute,
 )
 from toolkit.wire.stream_reader import StreamReader
-from toolkit.wire.stream_setup import StreamPlan, enable_stream, plan_stream
+from toolkit.wire.stream_setup import (
+    StreamPlan,
+    enable_stream,
+    plan_stream,
+    refuse_stream_on_tablets,
+)
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
 from toolkit.work.replay_turns import RoundsPlan, reads_in_flight, writes_in_flight
@@ -98,6 +105,7 @@ class _Run:
     state: RunState
     progress: SnapshotProgress
     stop: threading.Event
+    tablets: TabletsChoice | None = None  # an Alternator target's, from check_target
 
     @property
     def config(self) -> MigrationConfig:
@@ -154,18 +162,20 @@ def run_migration(
     check_renames(list(config.rename_map.items()), keys, ttl, config.source.table, config.origin)
     segments = config.source.scan_segments or default_segments(description)
     _check_skipped(config, segments)
-    check_target(target, config, description, (source, description))
+    tablets = check_target(target, config, description, (source, description))
     check_source_fits(config, source, description)
     state = RunState(options.state_path)
     progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
-        run = _Run(options, source, target, description, state, progress, stop)
+        run = _Run(options, source, target, description, state, progress, stop, tablets)
         _claim(run, segments)
         plan = None
         if config.target.stream_changes:
             plan = plan_stream(description, state, options.accept_existing_stream)
+            if plan.arn is None and config.source.type == "alternator":
+                refuse_stream_on_tablets(source.control(), config.source.table, source.where)
         if _stopped(stop, "before any table was touched"):
             return MigrationResult(None, None)
         state.touching()
@@ -186,16 +196,22 @@ def run_migration(
 
 def check_target(
     target: Connection, config: MigrationConfig, wanted: dict[str, Any], source: _Described | None
-) -> None:
+) -> TabletsChoice | None:
     """Before the state file is created: reach the target (its endpoint, TLS and
-    credentials), check an existing target table's keys against ``wanted``'s, and refuse
-    a target that is the ``source`` table itself."""
+    credentials), check an existing target table's keys against ``wanted``'s, refuse
+    a target that is the ``source`` table itself, and on Alternator decide whether
+    the table can have a stream (the way back)."""
     existing = describe(target.control(), config.target.table, target.where)
-    if existing is None:
-        return
-    if source is not None:
-        refuse_same_table(source[1], existing, (source[0].where, target.where))
-    check_target_keys(wanted, existing, config.rename_map)
+    if existing is not None:
+        if source is not None:
+            refuse_same_table(source[1], existing, (source[0].where, target.where))
+        check_target_keys(wanted, existing, config.rename_map)
+    if config.target.type != "alternator":
+        return None
+    return plan_tablets(
+        *(target.control(), config.target.table, config.target.tablets),
+        *(existing is not None, target.where),
+    )
 
 
 def _check_skipped(config: MigrationConfig, segments: int) -> None:
@@ -231,6 +247,7 @@ def _prepare_target(run: _Run, ttl: str | None) -> None:
         run.target.where,
         target.write_isolation,
         run.stop,
+        run.tablets,
     )
     if not run.stop.is_set():  # else the caller stops; TTL is copied by the next run
         copy_ttl(control, target.table, ttl, run.renames, run.target.where)

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ServiceError, UserError
+from toolkit.logic import tablets
 from toolkit.logic.table_schema import create_table_request, key_schema, renamed_key_schema, show
+from toolkit.logic.tablets import TabletsChoice
+from toolkit.wire.scylla_facts import server_facts, uses_tablets
 from toolkit.wire.service_errors import translated
 
 if TYPE_CHECKING:
@@ -60,13 +63,14 @@ def ensure_target(
     where: str,
     write_isolation: str | None = None,
     stop: threading.Event | None = None,
+    choice: TabletsChoice | None = None,
 ) -> bool:
     """Create the target table like the source, or check the existing one's keys.
 
-    A created table is tagged with ``write_isolation`` when given (an existing one is
-    left as it is). Returns whether the table was created. Nothing is written when
-    keys differ. Waiting for the table to become ACTIVE ends early once ``stop`` is
-    set; a later run waits for it again.
+    A created table is tagged with ``write_isolation`` when given, and asks for vnodes
+    when ``choice`` says so (an existing one is left as it is). Returns whether the
+    table was created. Nothing is written when keys differ. Waiting for the table to
+    become ACTIVE ends early once ``stop`` is set; a later run waits for it again.
     """
     wanted = renamed_key_schema(key_schema(source), renames)
     existing = describe(client, table, where)
@@ -75,15 +79,17 @@ def ensure_target(
         log.info("Target table %s exists with the source's key schema", table)
         if write_isolation:
             log.info("Left the write isolation of the existing table %s as it is", table)
+        _say(choice)
         if existing.get("TableStatus") != "ACTIVE":  # created by a run that was stopped
             _wait_active(client, table, where, stop)
         return False
     log.info("Creating target table %s with key schema [%s]", table, show(wanted))
+    _say(choice)
     request = create_table_request(source, table, billing_mode, renames)
-    if write_isolation:
-        request["Tags"] = [{"Key": WRITE_ISOLATION_TAG, "Value": write_isolation}]
-    with translated("CreateTable", where):
-        client.create_table(**request)
+    tags = [{"Key": WRITE_ISOLATION_TAG, "Value": write_isolation}] if write_isolation else []
+    if choice is not None and choice.tag:
+        tags.append({"Key": tablets.TAG, "Value": tablets.VNODES})
+    _create(client, request, tags, where)
     _wait_active(client, table, where, stop)
     if write_isolation:
         log.info(
@@ -92,6 +98,48 @@ def ensure_target(
             *(table, WRITE_ISOLATION_TAG, write_isolation),
         )
     return True
+
+
+def plan_tablets(
+    client: DynamoDBClient, table: str, setting: str, exists: bool, where: str
+) -> TabletsChoice:
+    """Before anything is written: read the server's facts and decide.
+
+    For a table to be created, the choice of ``setting`` (UserError when the server
+    enforces tablets and the setting wants vnodes); for an existing one, whether it
+    can have a stream (the way back).
+    """
+    facts = server_facts(client, where)
+    if exists:
+        said = tablets.existing_table_note(facts, uses_tablets(client, table, where), table)
+    else:
+        said = tablets.choose(setting, facts, table)
+    return said  # said by ensure_target: a refusal before it stays one line
+
+
+def _say(choice: TabletsChoice | None) -> None:
+    if choice is not None:
+        (log.warning if choice.warning else log.info)("%s", choice.note)
+
+
+def _create(
+    client: DynamoDBClient, request: dict[str, Any], tags: list[dict[str, str]], where: str
+) -> None:
+    """CreateTable; a server before 2025.4 that reserves the tablets tag gets none."""
+    try:
+        with translated("CreateTable", where):
+            client.create_table(**({**request, "Tags": tags} if tags else request))
+    except ServiceError as error:
+        message, table = str(error), request["TableName"]
+        if tablets.refused_as_enforced(message):
+            raise UserError(
+                tablets.enforced_refusal(tablets.ServerFacts(None, None), table, "auto or never")
+            ) from None
+        plain = [tag for tag in tags if tag["Key"] != tablets.TAG]
+        if not tablets.refused_as_reserved(message) or plain == tags:
+            raise
+        log.info("%s reserves the tag %s: its new tables use vnodes anyway", where, tablets.TAG)
+        _create(client, request, plain, where)
 
 
 def check_target_keys(

@@ -4,7 +4,9 @@ The stream is enabled (view type NEW_IMAGE) before the snapshot starts, so every
 change made during the copy is in it. A stream that was already enabled may have
 lost older changes to its 24-hour retention, so it is refused unless accepted; a
 global table's stream is always on (DynamoDB needs it to replicate), so it is
-expected, and used.
+expected, and used. An Alternator source (the way back) on ScyllaDB 2025.4 or 2026.1
+refuses a stream on a table that uses tablets: that is one clear line, before
+anything is touched when the server's facts tell, else from the refusal itself.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ServiceError, UserError
+from toolkit.logic import tablets
 from toolkit.logic.alternator_fit import is_global_table, regions
+from toolkit.wire.scylla_facts import server_facts, uses_tablets
 from toolkit.wire.service_errors import translated
 from toolkit.wire.stream_reader import describe_shards, lost
 from toolkit.work.state import RunState
@@ -108,6 +112,14 @@ def _resuming_global(table: str) -> None:
     )
 
 
+def refuse_stream_on_tablets(client: DynamoDBClient, table: str, where: str) -> None:
+    """An Alternator source whose stream the server will refuse: say so before any change."""
+    if uses_tablets(client, table, where) and tablets.refuses_streams_on_tablets(
+        server_facts(client, where)
+    ):
+        raise UserError(tablets.way_back_refusal(table, where))
+
+
 def enable_stream(
     client: DynamoDBClient,
     streams: DynamoDBStreamsClient,
@@ -121,11 +133,16 @@ def enable_stream(
     arn = plan.arn
     if arn is None:
         log.info("Source is a Dynamo table and change streaming requested; enabling Dynamo Stream")
-        with translated("UpdateTable", where):
-            updated = client.update_table(
-                TableName=table,
-                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-            )
+        try:
+            with translated("UpdateTable", where):
+                updated = client.update_table(
+                    TableName=table,
+                    StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+                )
+        except ServiceError as error:
+            if tablets.stream_refused_for_tablets(str(error)):
+                raise UserError(tablets.way_back_refusal(table, where)) from None
+            raise
         arn = str(updated["TableDescription"]["LatestStreamArn"])
     _wait_enabled(streams, arn, where, poll_seconds)
     if not plan.resumed:
