@@ -133,11 +133,21 @@ def test_each_thing_alternator_does_not_keep_is_one_note(
     assert found[0].startswith("source table orders: ") and said in found[0]
 
 
+def test_a_new_tables_warm_throughput_is_no_note() -> None:
+    """Every DynamoDB table reports one: only above a new table's start is it chosen."""
+    start = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000}
+    assert notes(described(WarmThroughput=start), Extras()) == []
+    warmer = {**start, "WriteUnitsPerSecond": 4001}
+    assert notes(described(WarmThroughput=warmer), Extras()) == [
+        "source table orders: WarmThroughput (4001 writes/s); Alternator has no warm throughput"
+    ]
+
+
 def test_everything_at_once_is_a_note_each() -> None:
     full = described(
         GlobalSecondaryIndexes=[index("g1", ["HASH"], "KEYS_ONLY")],
         TableClassSummary={"TableClass": "STANDARD_INFREQUENT_ACCESS"},
-        WarmThroughput={"ReadUnitsPerSecond": 1, "WriteUnitsPerSecond": 1},
+        WarmThroughput={"ReadUnitsPerSecond": 12001, "WriteUnitsPerSecond": 1},
         OnDemandThroughput={"MaxReadRequestUnits": 1},
         DeletionProtectionEnabled=True,
         MultiRegionConsistency="STRONG",

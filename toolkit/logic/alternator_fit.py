@@ -74,7 +74,7 @@ def _notes(description: Description, extras: Extras) -> Iterator[str]:
     table_class = (description.get("TableClassSummary") or {}).get("TableClass")
     if table_class and table_class != "STANDARD":
         yield f"TableClass {table_class}; Alternator stores every table the same way"
-    warm = _units(description.get("WarmThroughput"), "ReadUnitsPerSecond", "WriteUnitsPerSecond")
+    warm = _warmed(description.get("WarmThroughput"))
     if warm:
         yield f"WarmThroughput ({warm}); Alternator has no warm throughput"
     capped = _on_demand_limits(description)
@@ -137,6 +137,21 @@ def _on_demand_limits(description: Description) -> list[str]:
         if units:
             found.append(f"{who}: {units}")
     return found
+
+
+# DynamoDB reports a warm throughput for every table; a new on-demand table starts at
+# these (the developer guide's "warm throughput scenarios"). Only more is worth a note:
+# a table pre-warmed, or grown past them, that the user may count on.
+NEW_TABLE_WARM = {"ReadUnitsPerSecond": 12_000, "WriteUnitsPerSecond": 4_000}
+
+
+def _warmed(section: Mapping[str, Any] | None) -> str:
+    above = {
+        key: value
+        for key, value in (section or {}).items()
+        if key in NEW_TABLE_WARM and int(value) > NEW_TABLE_WARM[key]
+    }
+    return _units(above, "ReadUnitsPerSecond", "WriteUnitsPerSecond")
 
 
 def _units(section: Mapping[str, Any] | None, read: str, write: str) -> str:
