@@ -18,7 +18,9 @@ from tests.alternator_system import (
     create_table_refusal,
     error,
     initial_tablets,
+    reserved_tag_refusal,
     system_table,
+    system_table_denied,
     tags_of,
     update_table_refusal,
     validation,
@@ -72,7 +74,14 @@ class AlternatorNode(FaultProxy):
             super()._forward(handler, body)  # the server's own refusal
             return
         upstream = partial(self._upstream_answer, handler)
-        answer = self._answer(operation, request, body, upstream)
+        reading_system = str(request.get("TableName", "")).startswith(SYSTEM_PREFIX)
+        if reading_system and self._cluster.system_tables == "denied":
+            role = _role(handler.headers.get("Authorization", ""))
+            answer: Answer | None = system_table_denied(request, role, self._cluster.release)
+        elif reading_system and self._cluster.system_tables == "missing":
+            answer = None  # not ScyllaDB, or before 4.1: the server's own "not found"
+        else:
+            answer = self._answer(operation, request, body, upstream)
         if answer is None:
             super()._forward(handler, body)
         else:
@@ -192,7 +201,11 @@ class AlternatorNode(FaultProxy):
     ) -> Answer:
         """Tags of the tables created through a node (DynamoDB Local keeps none)."""
         table = str(request.get("ResourceArn", "")).rsplit("/", 1)[-1]
-        tags = self._cluster.retag(table, tags_of(request), request.get("TagKeys", ()))
+        added, removed = tags_of(request), request.get("TagKeys", ())
+        refused = reserved_tag_refusal([*added, *removed], self._cluster.release)
+        if refused is not None:
+            return refused
+        tags = self._cluster.retag(table, added, removed)
         if operation == "ListTagsOfResource":
             return 200, json.dumps({"Tags": visible_tags(tags)}).encode()
         return 200, b"{}"
@@ -210,6 +223,12 @@ class AlternatorNode(FaultProxy):
         streams = self._cluster.streams
         answer = streams.records_answer(request, json.loads(data), self._cluster.streams_call)
         return 200, json.dumps(answer).encode()
+
+
+def _role(authorization: str) -> str:
+    """The role a request is signed as: its access key (Credential=KEY/...)."""
+    _, found, rest = authorization.partition("Credential=")
+    return rest.split("/", 1)[0] if found else "<anonymous>"
 
 
 def _is_json(body: bytes) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +49,17 @@ class Release:
     version: str = "2026.1.0"
     tablets_mode: str = "enabled"  # tablets_mode_for_new_keyspaces: disabled|enabled|enforced
 
-    def at_least(self, year: int, minor: int) -> bool:
-        major, second = (int(part) for part in self.version.split(".")[:2])
-        return (major, second) >= (year, minor)
+    @property
+    def numbers(self) -> tuple[int, int, int]:
+        """(year, minor, patch) of "2025.3.2" or "2025.3.2-0.20251012.abc"."""
+        found = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", self.version)
+        if found is None:
+            raise ValueError(f"the fake Alternator plays a version, not {self.version!r}")
+        year, minor, patch = found.groups()
+        return int(year), int(minor), int(patch or 0)
+
+    def at_least(self, year: int, minor: int, patch: int = 0) -> bool:
+        return self.numbers >= (year, minor, patch)
 
     @property
     def refuses_streams_on_tablets(self) -> bool:
@@ -60,6 +68,13 @@ class Release:
     @property
     def takes_compressed_requests(self) -> bool:  # commit 4c7c5f4af7, in 2026.1.0
         return self.at_least(2026, 1)
+
+    def reserves_tag(self, key: str) -> bool:
+        """executor.cc tag_key_is_internal: from 2025.1.4 (commit 6cbcabd100, backported)
+        every ``system:`` tag but the write isolation's; 2025.4 frees the tablets tag."""
+        if not key.startswith("system:") or key == WRITE_ISOLATION_TAG:
+            return False
+        return self.at_least(2025, 1, 4) and (key != TAG or not self.at_least(2025, 4))
 
 
 def tags_of(request: Mapping[str, Any]) -> dict[str, str]:
@@ -77,6 +92,14 @@ def initial_tablets(tags: Mapping[str, str], release: Release) -> int | None:
     return 0 if release.tablets_mode in ("enabled", "enforced") else None
 
 
+def reserved_tag_refusal(keys: Iterable[str], release: Release) -> Answer | None:
+    """CreateTable's Tags, TagResource's and UntagResource's keys (executor.cc update_tags_map)."""
+    for key in keys:
+        if release.reserves_tag(key):
+            return validation(f"Tag key '{key}' is reserved for internal use")
+    return None
+
+
 def streams_asked(request: Mapping[str, Any]) -> bool:
     spec = request.get("StreamSpecification")
     return isinstance(spec, dict) and spec.get("StreamEnabled") is True
@@ -88,6 +111,9 @@ def create_table_refusal(request: Mapping[str, Any], release: Release) -> Answer
     if refused is not None:
         return refused
     tags = tags_of(request)
+    refused = reserved_tag_refusal(tags, release)
+    if refused is not None:
+        return refused
     tablets = initial_tablets(tags, release)
     vnodes_asked = TAG in tags and tablets is None and release.at_least(2025, 4)
     if vnodes_asked and release.tablets_mode == "enforced":
@@ -146,6 +172,17 @@ def visible_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [
         {"Key": k, "Value": v} for k, v in tags.items() if not k.startswith("system:") or k in shown
     ]
+
+
+def system_table_denied(request: Mapping[str, Any], role: str, release: Release) -> Answer:
+    """A Scan or Query of a system table by a role without SELECT on it, with
+    alternator_enforce_authorization (executor.cc verify_permission; the client
+    address is said from 2026.1, commit 51186b2f2c)."""
+    table = request["TableName"][len(SYSTEM_PREFIX) :]
+    message = f"SELECT access on table {table} is denied to role {role}"
+    if release.at_least(2026, 1):
+        message += ", client address 127.0.0.1"
+    return error("AccessDeniedException", message)
 
 
 def system_table(

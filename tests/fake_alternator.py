@@ -27,13 +27,25 @@ where ScyllaDB documents them (docs/ of the scylladb repository, or its source):
   vnodes unless the test adds it to ``tablet_tables``. DynamoDB Local keeps no tags
   (ListTagsOfResource is unknown to it), so the nodes keep the tags of the tables
   created through them and answer ListTagsOfResource, TagResource, UntagResource.
+- Reserved tags (alternator/executor.cc update_tags_map, tag_key_is_internal):
+  from 2025.1.4 (commit 6cbcabd100 of 2025.3.0, backported to 2025.1.4 and 2025.2.0)
+  CreateTable, TagResource and UntagResource refuse every ``system:`` tag key but
+  ``system:write_isolation`` ("Tag key '...' is reserved for internal use"); 2025.4.0
+  frees ``system:initial_tablets``, so 2025.1.4 through 2025.3.x refuse that one too.
 - System tables read by Scan and Query (new-apis.md "Accessing system tables from
   ScyllaDB"): ``.scylla.alternator.system.versions``, ``system.config``
   (``tablets_mode_for_new_keyspaces``) and ``system_schema.scylla_keyspaces``
   (``initial_tablets`` of a tablet table; a non-text CQL column reads as a string,
   alternator/serialization.cc). ``tablets_mode_for_new_keyspaces`` is listed from
   2025.2, when the option came (commit c62865df90), though Alternator follows it
-  only from 2025.4. tests/alternator_system.py.
+  only from 2025.4. tests/alternator_system.py. ``system_tables=`` plays a server
+  that answers none: ``"missing"`` relays the read to DynamoDB Local, whose
+  ResourceNotFoundException is what DynamoDB (or a ScyllaDB before 4.1, when system
+  tables came, commit 53bbef1e6c) answers; ``"denied"`` refuses it as ScyllaDB refuses
+  a role without SELECT on the table when alternator_enforce_authorization is on
+  (AccessDeniedException "SELECT access on table system.versions is denied to role
+  R", R the request's access key, ", client address ..." added in 2026.1 by commit
+  51186b2f2c; executor.cc verify_permission).
 - Compressed request bodies, ``Content-Encoding: gzip`` or ``deflate`` (network.md
   "Compression of requests"), from 2026.1; counted per node
   (``compressed_requests``). An older version reads the body as JSON whatever the
@@ -76,6 +88,7 @@ from tests.alternator_system import Release
 from tests.fault_proxy import Mode
 
 Place = tuple[str, str]  # (datacenter, rack)
+SYSTEM_TABLES = ("answered", "missing", "denied")
 
 
 class FakeCluster:
@@ -92,11 +105,15 @@ class FakeCluster:
         swap_every: int = 0,
         noop_every: int = 0,
         stream_delay: float = 0.0,
+        system_tables: str = "answered",
     ) -> None:
+        if system_tables not in SYSTEM_TABLES:
+            raise ValueError(f"system_tables is one of {SYSTEM_TABLES}, not {system_tables!r}")
         self._lock = threading.Lock()
         self._live = set(range(size))
         self.upstream = upstream
         self.release = Release(version, tablets_mode)
+        self.system_tables = system_tables
         self.places = list(places or [("dc1", "rack1")] * size)
         self.clocks = NodeClocks(skews or [0.0] * size)
         self.writes = LastWriteWins()

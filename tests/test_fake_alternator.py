@@ -146,15 +146,63 @@ def test_the_tag_asks_for_vnodes_and_the_tags_are_kept(
     endpoints: Endpoints, table_name: str
 ) -> None:
     tags = [{"Key": "system:initial_tablets", "Value": "none"}, {"Key": "team", "Value": "x"}]
-    hidden = [{"Key": "system:internal", "Value": "1"}]
     with fake_cluster(endpoints.target) as cluster:
         node = client(cluster, 1)
-        create(node, table_name, StreamSpecification=STREAM, Tags=tags + hidden)
+        create(node, table_name, StreamSpecification=STREAM, Tags=tags)
         arn = node.describe_table(TableName=table_name)["Table"]["TableArn"]
         assert cluster.tablet_tables == set()
         assert node.list_tags_of_resource(ResourceArn=arn)["Tags"] == tags
         node.untag_resource(ResourceArn=arn, TagKeys=["team"])
         assert node.list_tags_of_resource(ResourceArn=arn)["Tags"] == tags[:1]
+
+
+@pytest.mark.parametrize(
+    ("version", "refused"),
+    [
+        ("2025.1.3", []),
+        ("2025.1.4", ["system:initial_tablets", "system:ttl_attribute"]),
+        ("2025.3.8-0.20260223.abc", ["system:initial_tablets", "system:ttl_attribute"]),
+        ("2025.4.0", ["system:ttl_attribute"]),
+        ("2026.1.0", ["system:ttl_attribute"]),
+    ],
+)
+def test_system_tags_are_reserved_from_2025_1_4_and_the_tablets_one_freed_in_2025_4(
+    endpoints: Endpoints,
+    table_name: str,
+    target_client: DynamoDBClient,
+    version: str,
+    refused: list[str],
+) -> None:
+    keys = ["system:initial_tablets", "system:ttl_attribute", "system:write_isolation"]
+    values = {"system:initial_tablets": "none", "system:write_isolation": "forbid_rmw"}
+
+    def tags(key: str) -> list[dict[str, str]]:
+        return [{"Key": key, "Value": values.get(key, "x")}]
+
+    def reserved(key: str) -> tuple[str, str]:
+        return "ValidationException", f"Tag key '{key}' is reserved for internal use"
+
+    with fake_cluster(endpoints.target, version=version) as cluster:
+        node = client(cluster, 0)
+        for key in keys:
+            if key in refused:
+                said = refusal(create, dynamodb=node, table=table_name, Tags=tags(key))
+                assert said == reserved(key)
+                assert table_name not in target_client.list_tables()["TableNames"]
+            else:
+                create(node, table_name, Tags=tags(key))
+                node.delete_table(TableName=table_name)
+        create(node, table_name)
+        arn = node.describe_table(TableName=table_name)["Table"]["TableArn"]
+        for key in keys:
+            for call, request in (
+                (node.tag_resource, {"Tags": tags(key)}),
+                (node.untag_resource, {"TagKeys": [key]}),
+            ):
+                if key in refused:
+                    assert refusal(call, ResourceArn=arn, **request) == reserved(key)
+                else:
+                    call(ResourceArn=arn, **request)
 
 
 def test_vnodes_asked_for_are_refused_when_tablets_are_enforced(
@@ -210,6 +258,37 @@ def test_the_system_tables_say_the_version_the_mode_and_the_tablets(
     with fake_cluster(endpoints.target, version="2025.1.0") as old:
         config = client(old, 0).scan(TableName=".scylla.alternator.system.config")["Items"]
         assert config == []
+
+
+def test_a_server_without_system_tables_or_a_role_denied_them(
+    endpoints: Endpoints, table_name: str
+) -> None:
+    versions = ".scylla.alternator.system.versions"
+    with fake_cluster(endpoints.target, system_tables="missing") as cluster:
+        code, _ = refusal(client(cluster, 0).scan, TableName=versions)
+        assert code == "ResourceNotFoundException"  # DynamoDB Local's own answer
+        assert cluster.count(0, "Scan") == 1
+    denied = "SELECT access on table system.versions is denied to role test"
+    for version, address in (("2025.3.1", ""), ("2026.1.0", ", client address 127.0.0.1")):
+        with fake_cluster(endpoints.target, version=version, system_tables="denied") as cluster:
+            node = client(cluster, 1)
+            assert refusal(node.scan, TableName=versions) == (
+                "AccessDeniedException",
+                denied + address,
+            )
+            code, _ = refusal(
+                node.query,
+                TableName=".scylla.alternator.system.config",
+                KeyConditionExpression="#k = :v",
+                ExpressionAttributeNames={"#k": "name"},
+                ExpressionAttributeValues={":v": {"S": "tablets_mode_for_new_keyspaces"}},
+            )
+            assert code == "AccessDeniedException"
+            create(node, table_name)  # the user's own tables stay open to it
+            assert node.scan(TableName=table_name)["Items"] == []
+            node.delete_table(TableName=table_name)
+    with pytest.raises(ValueError, match="system_tables"):
+        FakeCluster(endpoints.target, system_tables="hidden")
 
 
 # --- compressed bodies, /localnodes, refused options ----------------------------------

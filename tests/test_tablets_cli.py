@@ -1,141 +1,53 @@
 """Tablets and the way back, through the real CLI and a fake ScyllaDB of a chosen version.
 
-``scylla`` below plays what tests/fake_alternator.py does not model yet (to be replaced
-by its tablets behaviour once that lands): ScyllaDB's system tables read through the
-DynamoDB API (``.scylla.alternator.system.versions``, ``system.config``,
-``system_schema.scylla_keyspaces``), new tables given tablets by version and
-tablets_mode_for_new_keyspaces unless tagged ``system:initial_tablets``, the tag
-refused as reserved (2025.1.4 to 2025.3) or under ``enforced``, and a stream refused
-on a tablet table before 2026.2, in ScyllaDB's own words (alternator/executor.cc).
+The cluster is tests/fake_alternator.py, which plays what these tests rely on (its
+opening comment says where ScyllaDB documents each): the system tables read through
+the DynamoDB API, or none (``system_tables=``), new tables given tablets by version
+and ``tablets_mode`` unless tagged ``system:initial_tablets``, the tag refused as
+reserved (2025.1.4 to 2025.3) or under ``enforced``, and a stream refused on a tablet
+table before 2026.2, in ScyllaDB's own words.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-import tests.fake_alternator
 from tests.conftest import Endpoints
-from tests.fake_alternator import AlternatorNode, FakeCluster, fake_cluster
-from tests.fault_proxy import Handler, send_answer
+from tests.fake_alternator import FakeCluster, fake_cluster
 from tests.helpers import run_cli
 from tests.refusals import Case
 from tests.tables import create_table, load, low_client, section, write_config
-from toolkit.logic.tablets import parse_version
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TAG = "system:initial_tablets"
 ITEMS = [{"id": {"S": f"k{n}"}, "n": {"N": str(n)}} for n in range(20)]
-INVALID = "com.amazonaws.dynamodb.v20120810#ValidationException"
 
 
-@dataclass
-class Scylla:
-    """The server a cluster plays; version None: a server that answers no system table."""
-
-    version: str | None
-    mode: str = "enabled"
-    hidden: bool = False  # system tables refused, as to a user without permission
-    tablet_tables: set[str] = field(default_factory=set)
-
-    def release(self) -> tuple[int, int, int]:
-        return parse_version(self.version) or (0, 0, 0)
-
-    def system_rows(self, name: str, request: dict[str, Any]) -> list[dict[str, Any]]:
-        values: dict[str, dict[str, str]] = request.get("ExpressionAttributeValues", {})
-        wanted = next((value.get("S") for value in values.values()), None)
-        if name.endswith(".system.versions"):
-            return [{"key": {"S": "local"}, "version": {"S": self.version}}]
-        if name.endswith(".system.config") and wanted == "tablets_mode_for_new_keyspaces":
-            return [{"name": {"S": wanted}, "value": {"S": json.dumps(self.mode)}}]
-        table = (wanted or "").removeprefix("alternator_")
-        if name.endswith(".scylla_keyspaces") and table in self.tablet_tables:
-            return [{"keyspace_name": {"S": wanted}, "initial_tablets": {"N": "0"}}]
-        return []
-
-    def refusal(self, operation: str, request: dict[str, Any]) -> str | None:
-        """ScyllaDB's ValidationException for this request, if it refuses it."""
-        name = request.get("TableName", "")
-        if operation == "CreateTable":
-            return self._create(name, {t["Key"]: t["Value"] for t in request.get("Tags", [])})
-        stream = request.get("StreamSpecification", {}).get("StreamEnabled")
-        refusing = self.release()[:2] < (2026, 2)
-        if operation == "UpdateTable" and stream and name in self.tablet_tables and refusing:
-            return (
-                "Streams not yet supported on a table using tablets (issue #23838). If you "
-                "want to enable streams, re-create this table with vnodes (with the tag "
-                "'system:initial_tablets' set to 'none')."
-            )
-        return None
-
-    def _create(self, name: str, tags: dict[str, str]) -> str | None:
-        if TAG in tags and (2025, 1, 4) <= self.release() < (2025, 4, 0):
-            return f"Tag key '{TAG}' is reserved for internal use"
-        numeric = tags.get(TAG, "x").isdigit()
-        if TAG in tags and not numeric and self.mode == "enforced":
-            return (
-                f"Tag {TAG} containing non-numerical value requests vnodes, but vnodes are "
-                "forbidden by configuration option `tablets_mode_for_new_keyspaces: enforced`"
-            )
-        by_default = self.release()[:2] >= (2025, 4) and self.mode in ("enabled", "enforced")
-        if numeric or (TAG not in tags and by_default):
-            self.tablet_tables.add(name)
-        return None
-
-
-class ScyllaNode(AlternatorNode):
-    scylla: Scylla
-
-    def _forward(self, handler: Handler, body: bytes) -> None:
-        operation = handler.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
-        request = json.loads(body or b"{}")
-        name = request.get("TableName", "")
-        if name.startswith(".scylla.alternator.") and self.scylla.version is not None:
-            if self.scylla.hidden:
-                _refuse(handler, "AccessDeniedException", f"no permission on {name}")
-            else:
-                rows = self.scylla.system_rows(name, request)
-                send_answer(handler, 200, json.dumps({"Items": rows}).encode(), {})
-            return
-        said = self.scylla.refusal(operation, request)
-        if said is not None:
-            _refuse(handler, "ValidationException", said)
-        else:
-            super()._forward(handler, body)
-
-
-def _refuse(handler: Handler, code: str, message: str) -> None:
-    error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
-    send_answer(handler, 400, json.dumps(error).encode(), {})
-
-
-Cluster = Callable[[str, Scylla], FakeCluster]
+Cluster = Callable[..., FakeCluster]
 
 
 @pytest.fixture
-def scylla_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
-    """fake_cluster with its nodes playing ``Scylla``; every started cluster stops at the end."""
-    monkeypatch.setattr(tests.fake_alternator, "AlternatorNode", ScyllaNode)
-    started: list[Any] = []
+def scylla_cluster() -> Iterator[Cluster]:
+    """Start ``fake_cluster(upstream, **options)``, with ``tablet_tables`` the tables already
+    on tablets that were not created through it; every started cluster stops at the end."""
+    with ExitStack() as stack:
 
-    def start(upstream: str, scylla: Scylla) -> FakeCluster:
-        context = fake_cluster(upstream)
-        cluster = context.__enter__()
-        started.append(context)
-        for node in cluster.nodes:
-            node.scylla = scylla  # type: ignore[attr-defined]
-        return cluster
+        def start(
+            upstream: str, tablet_tables: Collection[str] = (), **options: Any
+        ) -> FakeCluster:
+            cluster = stack.enter_context(fake_cluster(upstream, **options))
+            cluster.tablet_tables.update(tablet_tables)
+            return cluster
 
-    yield start
-    for context in reversed(started):
-        context.__exit__(None, None, None)
+        yield start
 
 
 def alternator(url: str, table: str, **extra: Any) -> dict[str, Any]:
@@ -172,8 +84,8 @@ def into_scylla(
     """Migrate a loaded DynamoDB table into a fake ScyllaDB; its cluster and the CLI's result."""
     loaded(endpoints, source_client, table_name)
 
-    def run(scylla: Scylla, folder: str = "run", **extra: Any) -> tuple[FakeCluster, Any]:
-        cluster = scylla_cluster(endpoints.target, scylla)
+    def run(played: dict[str, Any], folder: str = "run", **extra: Any) -> tuple[FakeCluster, Any]:
+        cluster = scylla_cluster(endpoints.target, **played)
         target = alternator(cluster.urls[0], table_name, **extra)
         result = migrate(tmp_path / folder, section(endpoints.source, table_name), target)
         assert result.returncode == 0, result.stderr[-2000:]
@@ -185,11 +97,11 @@ def into_scylla(
 def test_tablets_by_default_get_the_vnodes_tag_and_the_way_back_works(
     into_scylla: Into, table_name: str
 ) -> None:
-    scylla = Scylla("2026.1.2-0.20260301.0a1b2c3d")
-    cluster, result = into_scylla(scylla, writeIsolation="forbid_rmw")
+    played = {"version": "2026.1.2-0.20260301.0a1b2c3d"}
+    cluster, result = into_scylla(played, writeIsolation="forbid_rmw")
     assert {"Key": TAG, "Value": "none"} in created_tags(cluster)
     assert {"Key": "system:write_isolation", "Value": "forbid_rmw"} in created_tags(cluster)
-    assert table_name not in scylla.tablet_tables
+    assert table_name not in cluster.tablet_tables
     said = [line for line in result.stderr.splitlines() if f"{TAG}=none" in line]
     assert len(said) == 1 and "ScyllaDB 2026.1.2 gives new tables tablets" in said[0]
     # The way back needs the table's stream: this version takes it on the created table.
@@ -202,16 +114,16 @@ def test_tablets_by_default_get_the_vnodes_tag_and_the_way_back_works(
 def test_tablets_always_keeps_tablets_and_says_the_way_back_is_lost(
     into_scylla: Into, table_name: str
 ) -> None:
-    scylla = Scylla("2026.1.0-0.20260115.abc")
-    cluster, result = into_scylla(scylla, alternator={"tablets": "always"})
+    played = {"version": "2026.1.0-0.20260115.abc"}
+    cluster, result = into_scylla(played, alternator={"tablets": "always"})
     assert TAG not in [tag["Key"] for tag in created_tags(cluster)]
-    assert table_name in scylla.tablet_tables
+    assert table_name in cluster.tablet_tables
     assert "the way back (source.type: alternator) will not be possible" in result.stderr
     assert "ScyllaDB 2026.1.0 is one of them" in result.stderr
 
 
 def test_a_server_that_reserves_the_tag_gets_a_table_without_it(into_scylla: Into) -> None:
-    cluster, result = into_scylla(Scylla("2025.3.2-0.2025", hidden=True))
+    cluster, result = into_scylla({"version": "2025.3.2-0.2025", "system_tables": "denied"})
     creates = [json.loads(body) for op, body in cluster.bodies if op == "CreateTable"]
     assert [TAG in json.dumps(body) for body in creates] == [True, False]
     assert f"reserves the tag {TAG}" in result.stderr
@@ -221,11 +133,11 @@ def test_an_existing_tablet_table_gets_a_warning_naming_the_tag(
     into_scylla: Into, target_client: DynamoDBClient, table_name: str
 ) -> None:
     create_table(target_client, table_name)
-    _, result = into_scylla(Scylla("2026.1.0-0.2026", tablet_tables={table_name}))
+    _, result = into_scylla({"version": "2026.1.0-0.2026", "tablet_tables": {table_name}})
     warning = [line for line in result.stderr.splitlines() if "uses tablets" in line]
     assert len(warning) == 1 and "ScyllaDB 2026.1.0 refuses" in warning[0]
     assert f"{TAG}=none" in warning[0] and "cannot be changed later" in warning[0]
-    _, unchecked = into_scylla(Scylla("2026.1.0", hidden=True), "again")
+    _, unchecked = into_scylla({"version": "2026.1.0", "system_tables": "denied"}, "again")
     assert f"could not check whether target table {table_name} uses tablets" in unchecked.stderr
 
 
@@ -233,7 +145,7 @@ def test_enforced_tablets_refuse_the_default_before_anything_is_created(
     endpoints: Endpoints, case: Case, scylla_cluster: Cluster
 ) -> None:
     case.source_table()
-    cluster = scylla_cluster(endpoints.target, Scylla("2026.1.0-0.2026", mode="enforced"))
+    cluster = scylla_cluster(endpoints.target, version="2026.1.0-0.2026", tablets_mode="enforced")
     for setting in ("auto", "never"):
         config = case.config(target=cluster.urls[0], type="alternator", tablets=setting)
         case.refused(
@@ -250,8 +162,9 @@ def test_the_way_back_from_a_tablet_table_is_one_line_before_anything_changes(
     endpoints: Endpoints, case: Case, scylla_cluster: Cluster
 ) -> None:
     case.source_table()
-    scylla = Scylla("2026.1.0-0.2026", tablet_tables={case.table})
-    cluster = scylla_cluster(endpoints.source, scylla)
+    cluster = scylla_cluster(
+        endpoints.source, version="2026.1.0-0.2026", tablet_tables={case.table}
+    )
     config = case.config(source=cluster.urls[0])
     back = {**section(cluster.urls[0], case.table), "type": "alternator"}
     write_config(config, back, {**section(endpoints.target, case.table), "streamChanges": True})
@@ -266,8 +179,12 @@ def test_the_servers_own_refusal_of_the_way_back_is_one_line(
     scylla_cluster: Cluster,
 ) -> None:
     loaded(endpoints, source_client, table_name)
-    scylla = Scylla("2026.1.0-0.2026", hidden=True, tablet_tables={table_name})
-    cluster = scylla_cluster(endpoints.source, scylla)
+    cluster = scylla_cluster(
+        endpoints.source,
+        version="2026.1.0-0.2026",
+        system_tables="denied",
+        tablet_tables={table_name},
+    )
     back = alternator(cluster.urls[0], table_name)
     result = migrate(
         tmp_path, back, {**section(endpoints.target, table_name), "streamChanges": True}
@@ -293,6 +210,6 @@ def test_a_later_refusal_stays_one_line_on_an_alternator_target(
 ) -> None:
     stream = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     case.source_table(StreamSpecification=stream)
-    cluster = scylla_cluster(endpoints.target, Scylla("2026.1.0-0.2026"))
+    cluster = scylla_cluster(endpoints.target, version="2026.1.0-0.2026")
     config = case.config(target=cluster.urls[0], type="alternator")
     case.refused("migrate", config, "already has an enabled stream")
