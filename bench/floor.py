@@ -38,7 +38,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from toolkit.cli import GC_NEW_OBJECTS
-from toolkit.wire.http1 import Pools, host_of, request_bytes
+from toolkit.wire.http1 import host_of, request_bytes
+from toolkit.wire.pools import Pools
 from toolkit.wire.sigv4 import Signer
 
 BATCH = 25  # BatchWriteItem's limit on DynamoDB (and DynamoDB Local)
