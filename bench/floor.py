@@ -7,7 +7,7 @@ checkpoints, no progress, no throughput budget, no retries except of
 UnprocessedItems; any error ends the run.
 
 Its HTTP and signing are the cheapest this project has: the toolkit's own
-(toolkit/wire/http1.py, toolkit/wire/sigv4.py), so that the toolkit is measured against a
+(toolkit/wire/http1.py, pools.py, sigv4.py), so that the toolkit is measured against a
 floor with the same wire costs and none of its features. `--transport urllib3`
 gives the earlier floor: pooled urllib3 connections and botocore's SigV4Auth.
 
