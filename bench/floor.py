@@ -7,7 +7,7 @@ checkpoints, no progress, no throughput budget, no retries except of
 UnprocessedItems; any error ends the run.
 
 Its HTTP and signing are the cheapest this project has: the toolkit's own
-(toolkit/wire/http1.py, toolkit/wire/sigv4.py), so that the toolkit is measured against a
+(toolkit/wire/http1.py, pools.py, sigv4.py), so that the toolkit is measured against a
 floor with the same wire costs and none of its features. `--transport urllib3`
 gives the earlier floor: pooled urllib3 connections and botocore's SigV4Auth.
 
@@ -38,7 +38,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from toolkit.cli import GC_NEW_OBJECTS
-from toolkit.wire.http1 import Pools, host_of, request_bytes
+from toolkit.wire.http1 import host_of, request_bytes
+from toolkit.wire.pools import Pools
 from toolkit.wire.sigv4 import Signer
 
 BATCH = 25  # BatchWriteItem's limit on DynamoDB (and DynamoDB Local)

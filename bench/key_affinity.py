@@ -42,8 +42,8 @@ from tests.tables import CREDENTIALS
 from toolkit.config.alternator import NodeDiscovery
 from toolkit.errors import ToolkitError
 from toolkit.wire.dataplane import Answer, DataPlane
-from toolkit.wire.http1 import Pools
 from toolkit.wire.nodes import LiveNodes
+from toolkit.wire.pools import Pools
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.writer import BatchWriter, TargetCapabilities

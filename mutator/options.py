@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from toolkit.config import Credentials, Endpoint, SourceConfig, load_config
+from toolkit.config import Endpoint, SourceConfig, load_config
+from toolkit.config.access import Credentials
 from toolkit.errors import UserError
 
 DEFAULT_CONFIG = Path("config.yaml")

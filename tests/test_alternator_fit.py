@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.config import Credentials, SourceConfig
+from toolkit.config import SourceConfig
+from toolkit.config.access import Credentials
 from toolkit.driver.estimate import on_demand_read_cap, read_budget
 from toolkit.errors import UserError
 from toolkit.logic.alternator_fit import Extras, is_global_table, notes, refuse_multi_attribute_keys

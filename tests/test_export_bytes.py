@@ -13,7 +13,8 @@ from tests.s3_server import s3_section
 from tests.tables import create_table, load, section
 from tests.test_s3_export import DESCRIPTION, bucket, export_target, items
 from toolkit.config import parse_config
-from toolkit.driver.migrate import MigrateOptions, run_migration
+from toolkit.driver.migrate import run_migration
+from toolkit.driver.migration import MigrateOptions
 from toolkit.work.replay import ReplayStats
 from toolkit.work.snapshot import SnapshotSummary
 

@@ -22,7 +22,8 @@ from tests.helpers import run_cli
 from tests.strategies import deeply_nested, items_for, key_schemas, large_item
 from tests.tables import load, scan_all, section, write_config
 from toolkit.config import parse_config
-from toolkit.driver.migrate import MigrateOptions, run_migration
+from toolkit.driver.migrate import run_migration
+from toolkit.driver.migration import MigrateOptions
 from toolkit.logic.items import digest, item_size, key_of
 from toolkit.work.replay import ReplayStats
 

@@ -22,7 +22,8 @@ from tests.tables import CREDENTIALS
 from toolkit.errors import ServiceBusy, ServiceError
 from toolkit.wire.dataplane import Answer as PlaneAnswer
 from toolkit.wire.dataplane import DataPlane
-from toolkit.wire.http1 import Answer, BadAnswer, Pools, Reuse, read_answer, request_bytes
+from toolkit.wire.http1 import Answer, BadAnswer, read_answer, request_bytes
+from toolkit.wire.pools import Pools, Reuse
 
 NEXT = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"  # what follows on the stream
 

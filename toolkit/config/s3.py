@@ -15,14 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from toolkit.config import limits
+from toolkit.config.access import read_ca_bundle, read_credentials
 from toolkit.config.endpoint import Endpoint, read_endpoint
+from toolkit.config.model import SourceConfig, TargetConfig
 from toolkit.config.reader import Node
-
-if TYPE_CHECKING:
-    from toolkit.config import SourceConfig, TargetConfig
 
 EXPORT_TYPE = "dynamodb-s3-export"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -67,8 +66,6 @@ def is_export(node: Node) -> bool:
 
 
 def export_source(node: Node) -> SourceConfig:
-    from toolkit.config import SourceConfig, _ca_bundle, _credentials
-
     node.only(_SOURCE_KEYS)
     bucket = _bucket(node, "bucket", node.text("bucket"))
     table = node.text("table")
@@ -87,19 +84,17 @@ def export_source(node: Node) -> SourceConfig:
         table=table or "",
         region=node.text("region"),
         endpoint=read_endpoint(node.section("tableEndpoint")),
-        credentials=_credentials(node.section("credentials")),
+        credentials=read_credentials(node.section("credentials")),
         scan_segments=None,
         read_throughput=None,
         throughput_read_percent=None,
         max_map_tasks=node.integer("maxMapTasks", limits.MAP_TASKS),
-        ca_bundle=_ca_bundle(node),  # for S3's https endpoint, and the live table's
+        ca_bundle=read_ca_bundle(node),  # for S3's https endpoint, and the live table's
         s3_export=source,
     )
 
 
 def export_target(node: Node) -> TargetConfig:
-    from toolkit.config import TargetConfig, _ca_bundle, _credentials
-
     node.only(_TARGET_KEYS)
     if node.flag("streamChanges", False):
         fix = "an export is one snapshot; write streamChanges: false"
@@ -111,7 +106,7 @@ def export_target(node: Node) -> TargetConfig:
         table=path.strip(),
         region=node.text("region"),
         endpoint=None,
-        credentials=_credentials(node.section("credentials")),
+        credentials=read_credentials(node.section("credentials")),
         scan_segments=None,
         stream_changes=False,
         skip_initial_snapshot_transfer=False,
@@ -120,7 +115,7 @@ def export_target(node: Node) -> TargetConfig:
         billing_mode="PAY_PER_REQUEST",
         batch_size=25,
         remove_consumed_capacity=False,
-        ca_bundle=_ca_bundle(node),
+        ca_bundle=read_ca_bundle(node),
         nodes=None,
         write_isolation=None,
         s3_export=ExportTarget(bucket, prefix, _access(node)),

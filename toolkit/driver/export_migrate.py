@@ -22,16 +22,9 @@ import orjson
 
 from toolkit.config import SourceConfig
 from toolkit.config.s3 import ExportSource
-from toolkit.driver.migrate import (
-    MigrateOptions,
-    MigrationResult,
-    _enable,
-    _prepare_target,
-    _replay,
-    _Run,
-    _stopped,
-    check_target,
-)
+from toolkit.driver.checks import check_target
+from toolkit.driver.migrate import _enable, _prepare_target, _replay, _stopped
+from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
 from toolkit.errors import UserError
 from toolkit.logic.export_format import (

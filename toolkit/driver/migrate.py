@@ -11,37 +11,24 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
-from toolkit.config import MigrationConfig
+from toolkit.driver.checks import check_sides
 from toolkit.driver.estimate import (
-    default_segments,
     read_budget,
     segments_at_once,
     warn_if_snapshot_is_long,
     write_budget,
 )
-from toolkit.driver.metrics import Metrics
+from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
-from toolkit.driver.source_fit import check_source_fits
-from toolkit.engines.base import Engine
-from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.errors import UserError
-from toolkit.logic.table_identity import refuse_same_table
-from toolkit.logic.table_schema import check_renames, key_schema, renamed_key_schema
-from toolkit.logic.tablets import TabletsChoice
-from toolkit.wire.connections import Connection, connect
-from toolkit.wire.retry import RetryPolicy, stoppable
+from toolkit.logic.table_schema import key_schema, renamed_key_schema
+from toolkit.wire.connections import connect
+from toolkit.wire.retry import stoppable
 from toolkit.wire.schema import (
-    check_target_keys,
     copy_ttl,
-    describe,
-    describe_source,
     ensure_target,
-    plan_tablets,
-    ttl_attribute,
 )
 from toolkit.wire.stream_reader import StreamReader
 from toolkit.wire.stream_setup import (
@@ -64,69 +51,13 @@ from toolkit.work.snapshot import (
 )
 from toolkit.work.snapshot_work import SegmentsFromConfig
 from toolkit.work.state import RunState
-from toolkit.work.writer import BatchWriter, TargetCapabilities
 
 log = logging.getLogger("migrator")
-_Described = tuple[Connection, dict[str, Any]]  # a side's connection and its table
 TURNS_PER_TASK = 256  # a Spark task's turns in one round, at most
 # A round costs a job per task slot (tens of ms of the driver's and the JVM's CPU
 # each): its tasks follow their shards this long, so that a quiet stream's replay
 # costs a job per slot every 2 s, and a shard's checkpoint is at most that old.
 STINT_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class MigrateOptions:
-    config: MigrationConfig
-    state_path: Path
-    page_items: int | None = None
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    accept_existing_stream: bool = False
-    replay: ReplaySettings = field(default_factory=ReplaySettings)
-    stream_poll_seconds: float = 5.0
-    metrics: Metrics | None = None  # served on --metrics-port
-    engine: Engine = field(default_factory=EmbeddedEngine)  # what runs the snapshot's segments
-
-
-@dataclass(frozen=True)
-class MigrationResult:
-    snapshot: SnapshotSummary | None
-    replay: ReplaySummary | None
-
-
-@dataclass
-class _Run:
-    """One run's connections, state and shared pieces, built once."""
-
-    options: MigrateOptions
-    source: Connection
-    target: Connection
-    description: dict[str, Any]
-    state: RunState
-    progress: SnapshotProgress
-    stop: threading.Event
-    tablets: TabletsChoice | None = None  # an Alternator target's, from check_target
-
-    @property
-    def config(self) -> MigrationConfig:
-        return self.options.config
-
-    @property
-    def renames(self) -> dict[str, str]:
-        return self.config.rename_map
-
-    def writer(self, connections: int) -> BatchWriter:
-        keys = renamed_key_schema(key_schema(self.description), self.renames)
-        target = self.config.target
-        return BatchWriter(
-            self.target.data_plane(connections, patience=self.options.retry.give_up_after),
-            target.table,
-            TargetCapabilities.of(target),
-            CapacityBudget(write_budget(target)),
-            self.options.retry,
-            [k.name for k in keys],
-            None if self.options.metrics is None else self.options.metrics.writes_failed.inc,
-        )
 
 
 def run_migration(
@@ -156,20 +87,14 @@ def run_migration(
         connect("source", config.source, metrics),
         connect("target", config.target, metrics),
     )
-    description = describe_source(source.control(), config.source.table, source.where)
-    ttl = ttl_attribute(source.control(), config.source.table, source.where)
-    keys = [k.name for k in key_schema(description)]
-    check_renames(list(config.rename_map.items()), keys, ttl, config.source.table, config.origin)
-    segments = config.source.scan_segments or default_segments(description)
-    _check_skipped(config, segments)
-    tablets = check_target(target, config, description, (source, description))
-    check_source_fits(config, source, description)
+    checked = check_sides(config, source, target)
+    description, ttl, segments = checked.description, checked.ttl, checked.segments
     state = RunState(options.state_path)
     progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
-        run = _Run(options, source, target, description, state, progress, stop, tablets)
+        run = _Run(options, source, target, description, state, progress, stop, checked.tablets)
         _claim(run, segments)
         plan = None
         if config.target.stream_changes:
@@ -192,36 +117,6 @@ def run_migration(
         return MigrationResult(snapshot, _replay(run, status))
     finally:
         state.close(drop_if_untouched=True)
-
-
-def check_target(
-    target: Connection, config: MigrationConfig, wanted: dict[str, Any], source: _Described | None
-) -> TabletsChoice | None:
-    """Before the state file is created: reach the target (its endpoint, TLS and
-    credentials), check an existing target table's keys against ``wanted``'s, refuse
-    a target that is the ``source`` table itself, and on Alternator decide whether
-    the table can have a stream (the way back)."""
-    existing = describe(target.control(), config.target.table, target.where)
-    if existing is not None:
-        if source is not None:
-            refuse_same_table(source[1], existing, (source[0].where, target.where))
-        check_target_keys(wanted, existing, config.rename_map)
-    if config.target.type != "alternator":
-        return None
-    return plan_tablets(
-        *(target.control(), config.target.table, config.target.tablets),
-        *(existing is not None, target.where),
-    )
-
-
-def _check_skipped(config: MigrationConfig, segments: int) -> None:
-    beyond = [segment for segment in config.skip_segments if segment >= segments]
-    if beyond:
-        raise UserError(
-            f"{config.origin}: skipSegments lists segment {beyond[0]}, but the scan has "
-            f"{segments} segments (0 to {segments - 1}); give the scanSegments of the run "
-            "that skipSegments comes from"
-        )
 
 
 def _stopped(stop: threading.Event, when: str) -> bool:

@@ -11,7 +11,8 @@ import click
 from toolkit.config import limits, load_config
 from toolkit.driver import observability
 from toolkit.driver.log_format import display_console
-from toolkit.driver.migrate import MigrateOptions, MigrationResult, run_migration
+from toolkit.driver.migrate import run_migration
+from toolkit.driver.migration import MigrateOptions, MigrationResult
 from toolkit.driver.progress import ReplayConsole, SnapshotBar
 from toolkit.driver.stopping import graceful
 from toolkit.engines.choose import engine_for, engine_options

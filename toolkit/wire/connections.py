@@ -21,8 +21,9 @@ from toolkit.config.alternator import ClientSettings
 from toolkit.driver.metrics import Metrics
 from toolkit.errors import UserError
 from toolkit.wire.dataplane import DataPlane
-from toolkit.wire.http1 import CONNECT_SECONDS, Pools, Reuse
+from toolkit.wire.http1 import CONNECT_SECONDS
 from toolkit.wire.nodes import LiveNodes
+from toolkit.wire.pools import Pools, Reuse
 from toolkit.wire.service_errors import translated
 
 if TYPE_CHECKING:

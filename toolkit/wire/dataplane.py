@@ -21,7 +21,8 @@ from toolkit.errors import ServiceBusy, ServiceError, ToolkitError
 from toolkit.logic.error_text import read_error
 from toolkit.wire import http1
 from toolkit.wire.compression import ENCODING, compression_refused, gzipped, refused
-from toolkit.wire.http1 import Pools, TlsFailed, host_of, request_bytes
+from toolkit.wire.http1 import TlsFailed, host_of, request_bytes
+from toolkit.wire.pools import Pools
 from toolkit.wire.reachability import Reachability
 from toolkit.wire.service_errors import connection_failed, from_answer, tls_failed
 from toolkit.wire.sigv4 import Secret, Signer, canonical_path

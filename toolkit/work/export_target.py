@@ -33,7 +33,7 @@ import orjson
 from toolkit.config import MigrationConfig
 from toolkit.config.s3 import ExportTarget
 from toolkit.driver.estimate import default_segments, read_budget, segments_at_once
-from toolkit.driver.migrate import MigrateOptions, MigrationResult
+from toolkit.driver.migration import MigrateOptions, MigrationResult
 from toolkit.driver.observers import SnapshotObserver, StateNotes
 from toolkit.errors import UserError
 from toolkit.logic.export_format import DataFile, files_manifest, item_line, md5_base64, show_time
