@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.conftest import Endpoints
 from tests.helpers import run_cli
+from tests.scenario import progress
 from tests.tables import create_table, load, scan_all, section, write_config
 
 if TYPE_CHECKING:
@@ -80,9 +81,10 @@ def test_changes_during_the_snapshot_are_not_lost(
     create_table(source_client, table_name)
     load(endpoints.source, table_name, [item(f"k{n:05d}", 0) for n in range(8000)], ["id"])
     config = streaming_config(endpoints, table_name, tmp_path, scanSegments=4, maxMapTasks=1)
+    state = tmp_path / "run.sqlite"
     args = [sys.executable, "-m", "toolkit", "migrate", "--config", str(config)]
     run = subprocess.Popen(
-        [*args, "--stop-when-drained", "--scan-page-items", "50"],
+        [*args, "--state", str(state), "--scan-page-items", "50"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -95,9 +97,20 @@ def test_changes_during_the_snapshot_are_not_lost(
     for n in range(0, 8000, 40):
         source_client.put_item(TableName=table_name, Item=item(f"k{n:05d}", 1))
         source_client.delete_item(TableName=table_name, Key={"id": {"S": f"k{n + 1:05d}"}})
-    out, err = run.communicate(timeout=300)
+        if n == 400:
+            assert not progress(state).snapshot_done, "the snapshot ended before the changes"
+    # Stopped once every change was made (a busy machine may make them slower than the
+    # snapshot copies), then drained: --stop-when-drained from the start could end first.
+    deadline = time.monotonic() + 120
+    while not progress(state).snapshot_done:
+        assert run.poll() is None and time.monotonic() < deadline, "the migration ended early"
+        time.sleep(0.2)
+    run.send_signal(signal.SIGTERM)
+    out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     assert "Snapshot done" in out
+    drained = migrate(config, "--state", str(state))
+    assert drained.returncode == 0, drained.stderr
     assert scan_all(endpoints.target, table_name) == scan_all(endpoints.source, table_name)
 
 
