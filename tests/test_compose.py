@@ -328,3 +328,4 @@ def test_toolkit_config_points_at_the_stack(services: dict[str, Service]) -> Non
     assert seeds == {(node, ALTERNATOR_PORT) for node in NODES}, "every node can list the nodes"
     assert config.target.write_isolation == "forbid_rmw"
     assert config.target.tablets == "auto", "the created table can have a stream: the way back"
+    assert config.target.client.compression, "ScyllaDB 2026.1 reads gzipped request bodies"
