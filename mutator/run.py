@@ -28,7 +28,7 @@ from mutator.report import WindowReporter
 from mutator.stats import Counters, Tally, mutate_summary, window_line
 from toolkit.driver.metrics import Metrics
 from toolkit.errors import TerminalError, ToolkitError
-from toolkit.logic.items import key_id
+from toolkit.logic.key_routing import routing_key
 from toolkit.wire.retry import RetryPolicy
 from toolkit.work.writer import Plane
 
@@ -139,7 +139,7 @@ class Mutation:
         key = self._space.key(operation.index)
         table, policy = self.settings.table, self.settings.retry
         # Each write names its key: on a cluster, all of one item's writes reach one node.
-        node_key = key_id(key) if self._plane.spreads_writes else None
+        node_key = routing_key(key, sorted(key)) if self._plane.spreads_writes else None
         if operation.kind == PUT:
             item = self._bodies.item(key, random.Random(operation.body_seed))
             request = {"TableName": table, "Item": item}

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from toolkit.logic.items import key_id
-from toolkit.logic.key_routing import NodeMap
+from toolkit.logic.key_routing import NodeMap, routing_key
 
 node_names = st.integers(0, 255).map(lambda n: f"http://10.0.0.{n}:8000")
 node_lists = st.lists(node_names, min_size=1, max_size=9, unique=True)
@@ -131,3 +131,29 @@ def test_another_process_maps_every_key_to_the_same_node() -> None:
     )
     mapping = NodeMap(NODES)
     assert orjson.loads(shown.stdout) == [mapping.node_for(k) for k in some]
+
+
+values = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=20)),
+    st.builds(
+        lambda n: {"N": n}, st.from_regex(r"-?[0-9]{1,5}(\.[0-9]{1,3})?(E[0-9])?", fullmatch=True)
+    ),
+    st.builds(lambda b: {"B": b}, st.text(alphabet="ABCDEFabcdef0123456789+/", max_size=12)),
+)
+
+
+@given(hash_value=values, range_value=values, other=values)
+def test_an_item_and_its_key_alone_route_alike_and_values_count_byte_for_byte(
+    hash_value: dict[str, str], range_value: dict[str, str], other: dict[str, str]
+) -> None:
+    names = ["id", "version"]
+    item = {"version": range_value, "payload": other, "id": hash_value}
+    key = {"id": hash_value, "version": range_value}
+    assert routing_key(item, names) == routing_key(key, names)
+    if other != hash_value:
+        assert routing_key({**key, "id": other}, names) != routing_key(key, names)
+
+
+def test_a_number_written_two_ways_is_two_keys() -> None:
+    """Alternator keeps 1E3 and 1000 apart: so does the routing (either may go anywhere)."""
+    assert routing_key({"n": {"N": "1E3"}}, ["n"]) != routing_key({"n": {"N": "1000"}}, ["n"])

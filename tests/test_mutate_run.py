@@ -20,6 +20,7 @@ from mutator.stats import Counters
 from tests.helpers import PlaneOneByOne
 from toolkit.errors import ServiceBusy, ServiceError, TerminalError, ToolkitError
 from toolkit.logic.items import Item, digest, key_id, key_of
+from toolkit.logic.key_routing import routing_key
 from toolkit.logic.table_schema import KeyAttribute
 from toolkit.wire.dataplane import Answer
 from toolkit.wire.retry import RetryPolicy
@@ -249,7 +250,7 @@ class SpreadingServer(FakeServer):
         assert keys is not None and len(keys) == len(requests)
         for key, request in zip(keys, requests, strict=True):
             written = request.get("Key") or key_of(request["Item"], NAMES)
-            self.named.append((key, key_id(written)))
+            self.named.append((key, routing_key(written, sorted(written))))
         return super().call_all(operation, requests, keys=keys)
 
 

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import PlaneOneByOne
 from toolkit.errors import ServiceBusy, ServiceError, TerminalError, ToolkitError
-from toolkit.logic.items import key_id
-from toolkit.logic.key_routing import NodeMap
+from toolkit.logic.key_routing import NodeMap, routing_key
 from toolkit.wire.dataplane import Answer
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
@@ -208,8 +207,8 @@ class ThreeNodes(PlaneOneByOne):
 
 def key_of_write(write: dict[str, Any]) -> bytes:
     if "DeleteRequest" in write:
-        return key_id(write["DeleteRequest"]["Key"])
-    return key_id({"id": write["PutRequest"]["Item"]["id"]})
+        return routing_key(write["DeleteRequest"]["Key"], ["id"])
+    return routing_key(write["PutRequest"]["Item"], ["id"])
 
 
 def writes(names: list[int]) -> list[dict[str, Any]]:

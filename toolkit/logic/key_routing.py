@@ -8,17 +8,31 @@ in order. Each node gets a weight per key; the key goes to the heaviest node. So
 node that is down hands each of its keys to that key's next node and no other key
 moves, and a node that joins or leaves moves only its own share.
 
-The key is hashed byte for byte as ``toolkit.logic.items.key_id`` gives it, with a
-fixed hash (never Python's ``hash()``, which differs per process): Spark's workers
-and its driver, on any machine, agree on every key's node.
+A key is routed by its values' bytes as sent (``routing_key``: no number is
+normalised, as Alternator keeps ``1E3`` and ``1000`` apart), with a fixed hash (never
+Python's ``hash()``, which differs per process): Spark's workers and its driver, on
+any machine, agree on every key's node.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
 
 MASK = (1 << 64) - 1
+
+
+def routing_key(values: Mapping[str, Any], names: Sequence[str]) -> bytes:
+    """The bytes a key is routed by: its attributes' values, in the order of ``names``
+    (every writer of a table must give the same order: sorted), as JSON.
+
+    Cheaper than ``key_id`` (no dict to build, no keys to sort), as this runs for every
+    item written to a cluster; an item or its key alone give the same bytes.
+    """
+    return orjson.dumps([values[name] for name in names])
 
 
 def fixed_hash(data: bytes) -> int:

@@ -20,7 +20,8 @@ import orjson
 
 from toolkit.config import TargetConfig
 from toolkit.errors import TerminalError, ToolkitError
-from toolkit.logic.items import item_size, key_id
+from toolkit.logic.items import item_size
+from toolkit.logic.key_routing import routing_key
 from toolkit.wire.dataplane import Answer
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
@@ -89,6 +90,7 @@ class BatchWriter:
         self._budget = budget
         self._policy = policy
         self._key_names = tuple(key_names)
+        self._routed_by = tuple(sorted(key_names))  # as every writer of the table orders them
 
     def write(self, requests: Sequence[WriteRequest], at_once: int = 1) -> None:
         """Write all requests; return only once the target acknowledged every one.
@@ -174,7 +176,7 @@ class BatchWriter:
         requests = [{"RequestItems": {self._table: batch}, **extra} for batch in batches]
         # Each batch to the node of its keys (its first key's: they share one node).
         spread = self._plane.spreads_writes
-        keys = [key_id(self._key_of(batch[0])) for batch in batches] if spread else None
+        keys = [self._routing_key(batch[0]) for batch in batches] if spread else None
         answers = self._plane.call_all("BatchWriteItem", requests, keys=keys)
         return [
             self._unprocessed(batch, answer) if isinstance(answer, Answer) else answer
@@ -203,7 +205,12 @@ class BatchWriter:
         )
 
     def _node_of(self, request: WriteRequest) -> str:
-        return self._plane.node_for(key_id(self._key_of(request)))
+        return self._plane.node_for(self._routing_key(request))
+
+    def _routing_key(self, request: WriteRequest) -> bytes:
+        put = request.get("PutRequest")
+        values = put["Item"] if put is not None else request["DeleteRequest"]["Key"]
+        return routing_key(values, self._routed_by)
 
     def _key_of(self, request: WriteRequest) -> dict[str, Any]:
         if "DeleteRequest" in request:
