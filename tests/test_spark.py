@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 from tests.conftest import Endpoints
+from tests.fake_alternator import fake_cluster
 from tests.helpers import run_cli
 from tests.scenario import Run, progress
 from tests.stream_server import StreamServer
@@ -108,6 +109,35 @@ def test_spark_snapshot_and_replay_under_a_live_load_survive_kill_9_and_end_iden
     assert "copied by an earlier run" in err and "on the spark engine" in err
     assert "Stream replay drained" in out and "|_dynamo_op_type|count|" in out
     assert_identical(run)
+
+
+def test_spark_tasks_send_each_items_writes_to_its_node_through_skewed_clocks(
+    run: Run, endpoints: Endpoints
+) -> None:
+    """Spark's tasks, each in a worker process of its own, map every key to the same node
+    as each other and as the driver: through a fake ScyllaDB whose node clocks are 150 ms
+    apart, no write loses to an older one and the tables end identical."""
+    with fake_cluster(endpoints.target, skews=(0.0, 0.15, -0.15)) as cluster:
+        target = section(cluster.urls[0], run.table, streamChanges=True)
+        write_config(
+            run.config,
+            section(endpoints.source, run.table, scanSegments=4, maxMapTasks=2),
+            {**target, "type": "alternator"},
+        )
+        load_keys(run, 1, "--create-table", *SMALL_ITEMS)
+        steady = run.mutate("--keys", str(KEYS), *STEADY, *SMALL_ITEMS)
+        migration = run.migrate("--scan-page-items", "50", *SPARK)
+        run.wait_until("the replay on Spark", replaying(run, 30), migration, steady)
+        stop_load(run, steady)
+        before = progress(run.state).records
+        burst = ("--keys", "25", "--rate", "400-500", "--operations", "300", *SMALL_ITEMS)
+        assert "Mutate done: 300 operations" in run.finish(run.mutate(*burst))[0]
+        run.wait_until("the burst replayed", replaying(run, before + 300), migration)
+        assert "Stream replay stopped" in run.stop(migration, signal.SIGTERM)[0]
+        out, _ = run.finish(run.migrate("--stop-when-drained", *SPARK))
+        assert "Stream replay drained" in out
+        assert_identical(run)
+        assert cluster.lost_writes == 0, "a write lost to an older one: writes crossed nodes"
 
 
 def loaded(endpoints: Endpoints, source: DynamoDBClient, table: str, tmp_path: Path) -> Run:
