@@ -58,7 +58,7 @@ class NodeMap:
         self._hashes = tuple(fixed_hash(node.encode()) for node in self.nodes)
 
     def node_for(self, key: bytes) -> str:
-        """The node a key's writes go to (``key``: the key's bytes, as ``key_id`` gives them)."""
+        """The node a key's writes go to (``key``: its bytes, as ``routing_key`` gives them)."""
         nodes = self.nodes
         if len(nodes) == 1:
             return nodes[0]

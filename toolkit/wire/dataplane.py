@@ -109,7 +109,7 @@ class DataPlane:
         return self._nodes.spreads_writes
 
     def node_for(self, key: bytes) -> str:
-        """The node the writes of ``key`` (its bytes, as ``key_id`` gives them) go to."""
+        """The node the writes of ``key`` (its bytes, as ``routing_key`` gives them) go to."""
         return self._nodes.for_key(key)
 
     def call(

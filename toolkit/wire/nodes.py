@@ -113,7 +113,7 @@ class LiveNodes:
 
     def for_key(self, key: bytes) -> str:
         """The node a key's writes go to: first in the key's ranking over the listed
-        nodes, skipping those marked down (``key``: its bytes, as ``key_id`` gives them)."""
+        nodes, skipping those marked down (``key``: its bytes, as ``routing_key`` gives them)."""
         if self._clock() >= self._due:
             self._update()
         return self._map.node_for(key)
