@@ -33,7 +33,7 @@ from common import print_table
 
 from tests.s3_server import ExportWriter, s3_client, s3_server
 from toolkit.config.s3 import ExportSource, S3Access
-from toolkit.driver.export_migrate import load_exports
+from toolkit.connectors.s3_export.manifests import load_exports
 from toolkit.logic.export_format import parse_files, parse_summary
 from toolkit.wire.s3_store import S3Store
 

@@ -46,7 +46,7 @@ from toolkit.wire.nodes import LiveNodes
 from toolkit.wire.pools import Pools
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
-from toolkit.work.writer import BatchWriter, TargetCapabilities
+from toolkit.wire.writer import BatchWriter, TargetCapabilities
 
 THREADS, AT_ONCE, BATCH, CHUNK = 4, 8, 100, 2000
 CONTENDERS = ("key", "round robin")

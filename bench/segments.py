@@ -42,9 +42,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from mutator.keys import LiveKeys  # noqa: E402
+from toolkit.connectors.base import Part  # noqa: E402
 from toolkit.engines.embedded import EmbeddedEngine  # noqa: E402
-from toolkit.work.segment_copy import SegmentCopied, SegmentStart, SnapshotJob  # noqa: E402
-from toolkit.work.snapshot import SnapshotCopier  # noqa: E402
+from toolkit.work.copy import PartCopied, PartStart  # noqa: E402
+from toolkit.work.ledger import Ledger  # noqa: E402
+from toolkit.work.snapshot import PartsCopier  # noqa: E402
 from toolkit.work.state import RunState  # noqa: E402
 
 PLAN = [
@@ -69,8 +71,8 @@ class _Nothing:
     """A unit that copies nothing and reports its segment done."""
 
     @contextmanager
-    def open(self, share: float) -> Iterator[Callable[[SegmentStart], SegmentCopied]]:
-        yield lambda start: SegmentCopied(start.segment, done=True)
+    def open(self, share: float) -> Iterator[Callable[[PartStart], PartCopied]]:
+        yield lambda start: PartCopied(start.part, done=True)
 
 
 def _state(n: int, folder: Path) -> dict[str, float]:
@@ -81,13 +83,20 @@ def _state(n: int, folder: Path) -> dict[str, float]:
     return {"file_mb": (folder / "run.sqlite").stat().st_size / 1e6}
 
 
-def _copier(n: int, folder: Path) -> dict[str, float]:
-    state = RunState(folder / "run.sqlite")
-    job = SnapshotJob("t", n, 8, {}, None)
-    copier = SnapshotCopier(
-        *(job, _Nothing(), EmbeddedEngine(), state, _Progress(), threading.Event()),
+def _copier_of(
+    n: int, workers: int, work: _Nothing | _UntilStopped, state: RunState, stop: threading.Event
+) -> PartsCopier:
+    """The copier over n scan segments (a table's one wave), on the embedded engine."""
+    waves = [[Part(f"segment {s}", s) for s in range(n)]]
+    return PartsCopier(
+        *(waves, work, EmbeddedEngine(), Ledger(state), _Progress(), stop, workers),
         records_pages=False,
     )
+
+
+def _copier(n: int, folder: Path) -> dict[str, float]:
+    state = RunState(folder / "run.sqlite")
+    copier = _copier_of(n, 8, _Nothing(), state, threading.Event())
     summary = copier.run()
     state.close()
     assert summary.complete
@@ -101,17 +110,13 @@ class _UntilStopped:
         self.stop = stop
 
     @contextmanager
-    def open(self, share: float) -> Iterator[Callable[[SegmentStart], SegmentCopied]]:
-        yield lambda start: SegmentCopied(start.segment, done=self.stop.wait())
+    def open(self, share: float) -> Iterator[Callable[[PartStart], PartCopied]]:
+        yield lambda start: PartCopied(start.part, done=self.stop.wait())
 
 
 def _halt(n: int, folder: Path) -> dict[str, float]:
     state, stop = RunState(folder / "run.sqlite"), threading.Event()
-    job = SnapshotJob("t", n, 256, {}, None)
-    copier = SnapshotCopier(
-        *(job, _UntilStopped(stop), EmbeddedEngine(), state, _Progress(), stop),
-        records_pages=False,
-    )
+    copier = _copier_of(n, 256, _UntilStopped(stop), state, stop)
     stopped: list[float] = []
     threading.Timer(1.0, lambda: (stopped.append(time.monotonic()), stop.set())).start()
     copier.run()
@@ -121,11 +126,7 @@ def _halt(n: int, folder: Path) -> dict[str, float]:
 
 def _waiting(n: int, folder: Path) -> dict[str, float]:
     state, stop = RunState(folder / "run.sqlite"), threading.Event()
-    job = SnapshotJob("t", n, 8, {}, None)
-    copier = SnapshotCopier(
-        *(job, _UntilStopped(stop), EmbeddedEngine(), state, _Progress(), stop),
-        records_pages=False,
-    )
+    copier = _copier_of(n, 8, _UntilStopped(stop), state, stop)
     running = threading.Thread(target=copier.run)
     running.start()
     time.sleep(3)  # past the start: the units are submitted, 8 of them wait

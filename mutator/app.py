@@ -29,7 +29,7 @@ from toolkit.wire.connections import Connection, connect
 from toolkit.wire.dataplane import DataPlane
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
-from toolkit.work.writer import BatchWriter, TargetCapabilities
+from toolkit.wire.writer import BatchWriter, TargetCapabilities
 
 Say = Callable[[str], None]
 

@@ -15,7 +15,7 @@ from mutator.stats import Counters
 from toolkit.errors import ToolkitError
 from toolkit.wire.dataplane import Answer
 from toolkit.wire.retry import RetryPolicy, call_with_retries
-from toolkit.work.writer import Plane
+from toolkit.wire.writer import Plane
 
 
 def call_counted(

@@ -30,7 +30,7 @@ from toolkit.driver.metrics import Metrics
 from toolkit.errors import TerminalError, ToolkitError
 from toolkit.logic.key_routing import routing_key
 from toolkit.wire.retry import RetryPolicy
-from toolkit.work.writer import Plane
+from toolkit.wire.writer import Plane
 
 QUEUE_PER_WORKER = 2  # a small backlog: the run stops on time, lag shows at once
 

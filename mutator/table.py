@@ -18,7 +18,7 @@ from toolkit.logic.table_schema import KeyAttribute, key_schema
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.schema import describe
 from toolkit.wire.service_errors import translated
-from toolkit.work.writer import Plane
+from toolkit.wire.writer import Plane
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

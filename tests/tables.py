@@ -18,7 +18,7 @@ from toolkit.logic.items import canonical, digest, key_id
 from toolkit.wire.dataplane import DataPlane
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
-from toolkit.work.writer import BatchWriter, TargetCapabilities
+from toolkit.wire.writer import BatchWriter, TargetCapabilities
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -16,8 +16,7 @@ from toolkit.config.access import Credentials
 from toolkit.driver.estimate import on_demand_read_cap, read_budget
 from toolkit.errors import UserError
 from toolkit.logic.alternator_fit import Extras, is_global_table, notes, refuse_multi_attribute_keys
-from toolkit.wire.stream_setup import plan_stream
-from toolkit.work.state import RunState
+from toolkit.wire.stream_setup import Followed, plan_stream
 
 ARN = "arn:aws:dynamodb:eu-west-1:1:table/orders/stream/2026-01-01T00:00:00.000"
 REPLICAS = [{"RegionName": "eu-west-1"}, {"RegionName": "us-east-1"}]
@@ -169,41 +168,33 @@ def test_a_global_tables_stream_is_used_and_explained(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert is_global_table(streaming(Replicas=REPLICAS))
-    state = RunState(tmp_path / "state.sqlite")
-    try:
-        with caplog.at_level(logging.INFO, "migrator"):
-            plan = plan_stream(streaming(Replicas=REPLICAS), state, accept_existing=False)
-        assert plan.arn == ARN and not plan.resumed
-        said = caplog.text
-        assert "global table (replicas in eu-west-1, us-east-1)" in said
-        assert "24 hours" in said and "resumed within" in said
-        state.claim("stream", ARN, "a new --state")
-        caplog.clear()
-        with caplog.at_level(logging.INFO, "migrator"):
-            again = plan_stream(streaming(Replicas=REPLICAS), state, accept_existing=False)
-        assert again.resumed and "Resuming on the stream of the global table" in caplog.text
-    finally:
-        state.close()
+    state_file = str(tmp_path / "state.sqlite")
+    with caplog.at_level(logging.INFO, "migrator"):
+        plan = plan_stream(
+            streaming(Replicas=REPLICAS), Followed(None, state_file), accept_existing=False
+        )
+    assert plan.arn == ARN and not plan.resumed
+    said = caplog.text
+    assert "global table (replicas in eu-west-1, us-east-1)" in said
+    assert "24 hours" in said and "resumed within" in said
+    caplog.clear()
+    with caplog.at_level(logging.INFO, "migrator"):
+        again = plan_stream(
+            streaming(Replicas=REPLICAS), Followed(ARN, state_file), accept_existing=False
+        )
+    assert again.resumed and "Resuming on the stream of the global table" in caplog.text
 
 
-def test_a_table_without_replicas_still_needs_the_stream_accepted(tmp_path: Path) -> None:
+def test_a_table_without_replicas_still_needs_the_stream_accepted() -> None:
     assert not is_global_table(streaming(Replicas=[]))
-    state = RunState(tmp_path / "state.sqlite")
-    try:
-        with pytest.raises(UserError, match="--accept-existing-stream"):
-            plan_stream(streaming(Replicas=[]), state, accept_existing=False)
-    finally:
-        state.close()
+    with pytest.raises(UserError, match="--accept-existing-stream"):
+        plan_stream(streaming(Replicas=[]), Followed(None, "state"), accept_existing=False)
 
 
-def test_a_global_table_without_a_stream_gets_one_enabled(tmp_path: Path) -> None:
+def test_a_global_table_without_a_stream_gets_one_enabled() -> None:
     # A multi-Region strong consistency global table needs no stream.
-    state = RunState(tmp_path / "state.sqlite")
-    try:
-        plan = plan_stream(described(Replicas=REPLICAS), state, accept_existing=False)
-        assert plan.arn is None
-    finally:
-        state.close()
+    plan = plan_stream(described(Replicas=REPLICAS), Followed(None, "state"), accept_existing=False)
+    assert plan.arn is None
 
 
 # --- an on-demand source's read cap ---------------------------------------------------------

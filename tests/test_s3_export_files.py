@@ -17,10 +17,10 @@ from tests.helpers import REPO, run_cli
 from tests.s3_server import ExportWriter, files_done, s3_client
 from tests.tables import create_table, load, section, table_state, write_config
 from tests.test_s3_export import bucket, export_source, identical_and_verified, items
-from toolkit.driver.export_migrate import exports_named
+from toolkit.connectors.s3_export.files import ExportPart
+from toolkit.connectors.s3_export.manifests import exports_named
 from toolkit.logic.export_format import parse_summary
 from toolkit.wire.s3_store import LocalStore
-from toolkit.work.export_copy import ExportPart
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

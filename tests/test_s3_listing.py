@@ -14,11 +14,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from toolkit.connectors.s3_export.files import ExportPart, check_files
 from toolkit.errors import UserError
 from toolkit.logic.export_files import StoredFile
 from toolkit.logic.export_format import DataFile, ExportFormatError, parse_summary
 from toolkit.wire.s3_store import LocalStore, S3Store
-from toolkit.work.export_copy import ExportPart, check_files
 
 SUMMARY = parse_summary(b'{"manifestFilesS3Key": "e/files.json", "s3Bucket": "b"}', "e/s.json")
 

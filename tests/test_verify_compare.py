@@ -23,10 +23,11 @@ from toolkit.errors import TerminalError
 from toolkit.logic.items import Item, key_id, key_of
 from toolkit.wire.dataplane import Answer
 from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.scan import Table
 from verify.compare import Comparison, PassResult, PassSettings
 from verify.diff import Difference
 from verify.layout import Layout
-from verify.reads import Table, batch_get
+from verify.reads import batch_get
 
 
 class FakeTable:

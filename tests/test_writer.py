@@ -20,7 +20,7 @@ from toolkit.logic.key_routing import NodeMap, routing_key
 from toolkit.wire.dataplane import Answer
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.throughput import CapacityBudget
-from toolkit.work.writer import BatchWriter, TargetCapabilities, write_units
+from toolkit.wire.writer import BatchWriter, TargetCapabilities, write_units
 
 
 class StormyTarget(PlaneOneByOne):

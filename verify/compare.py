@@ -25,9 +25,10 @@ from typing import Protocol
 from toolkit.engines.base import Engine, Work
 from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.logic.items import Item, Key, RenameClash, key_id, key_of, ttl_expired
+from toolkit.wire.scan import Table
 from verify.diff import Difference, Kind, Outcome, absent_keys, diff_items
 from verify.layout import Layout
-from verify.reads import BATCH_GET_KEYS, Table, batch_get, scan_pages
+from verify.reads import BATCH_GET_KEYS, batch_get, scan_pages
 
 MAX_SUSPECTS = 5000  # per worker: past this many, a worker rechecks before reading on
 

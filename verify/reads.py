@@ -1,58 +1,20 @@
 """The reads a comparison makes: Scan pages of one segment, and keys by BatchGetItem.
 
-Both go through the data plane (signed HTTP, orjson), items stay in wire form.
-Transient errors are retried with the toolkit's backoff; so are the keys that
-BatchGetItem returns as unprocessed, until the retry policy gives up. A read
-budget (the source's readThroughput) spaces requests by the capacity they consumed.
+Both go through the data plane (signed HTTP, orjson), items stay in wire form, and
+Scan is the toolkit's one loop (``toolkit.wire.scan``). The keys that BatchGetItem
+returns as unprocessed are retried until the retry policy gives up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from toolkit.errors import TerminalError
 from toolkit.logic.items import Item, Key
-from toolkit.wire.dataplane import Answer
-from toolkit.wire.retry import RetryPolicy, call_with_retries
-from toolkit.wire.throughput import CapacityBudget, charge_read
+from toolkit.wire.scan import Table, projection, scan_answers
 
 BATCH_GET_KEYS = 100  # BatchGetItem's limit, on DynamoDB and Alternator alike
-
-
-class Plane(Protocol):
-    """What the reads need of ``toolkit.wire.dataplane.DataPlane``."""
-
-    def call(self, operation: str, request: dict[str, Any]) -> Answer: ...
-
-
-@dataclass(frozen=True)
-class Table:
-    """One side's table as the reads see it."""
-
-    plane: Plane
-    name: str
-    policy: RetryPolicy
-    budget: CapacityBudget = field(default_factory=lambda: CapacityBudget(None))
-    reports_capacity: bool = True  # False (Alternator): never ask for ConsumedCapacity
-
-    def read(self, operation: str, request: dict[str, Any]) -> Answer:
-        """One request, retried while transient, within the read budget."""
-        if self.budget.limited and self.reports_capacity:
-            request = {**request, "ReturnConsumedCapacity": "TOTAL"}
-        self.budget.wait_turn()
-        answer = call_with_retries(lambda: self.plane.call(operation, request), self.policy)
-        charge_read(self.budget, answer.body, answer.size)
-        return answer
-
-
-def projection(names: Sequence[str]) -> dict[str, Any]:
-    """ProjectionExpression for these attributes; placeholders keep any name legal."""
-    return {
-        "ProjectionExpression": ", ".join(f"#a{n}" for n in range(len(names))),
-        "ExpressionAttributeNames": {f"#a{n}": name for n, name in enumerate(names)},
-    }
 
 
 def scan_pages(
@@ -64,23 +26,12 @@ def scan_pages(
     page_items: int | None = None,
 ) -> Iterator[list[Item]]:
     """The items of one segment, page by page (only ``attributes``, when given)."""
-    request: dict[str, Any] = {
-        "TableName": table.name,
-        "Segment": segment,
-        "TotalSegments": total_segments,
-    }
-    if attributes:
-        request |= projection(attributes)
-    if page_items:
-        request["Limit"] = page_items
-    while True:
-        answer = table.read("Scan", request)
+    pages = scan_answers(
+        table, segment, total_segments, attributes=attributes, page_items=page_items
+    )
+    for answer in pages:
         items: list[Item] = answer.body.get("Items", [])
         yield items
-        start = answer.body.get("LastEvaluatedKey")
-        if start is None:
-            return
-        request = {**request, "ExclusiveStartKey": start}
 
 
 def batch_get(

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from toolkit.logic.items import key_id
-from toolkit.work.writer import BatchWriter
+from toolkit.wire.writer import BatchWriter
 from verify.diff import Difference, Kind
 
 ALL_KINDS: frozenset[Kind] = frozenset({"missing", "extra", "different"})

@@ -22,12 +22,12 @@ from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.wire.connections import connect
 from toolkit.wire.dataplane import DataPlane
 from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.scan import Table
 from toolkit.wire.throughput import CapacityBudget
-from toolkit.work.writer import BatchWriter, TargetCapabilities
+from toolkit.wire.writer import BatchWriter, TargetCapabilities
 from verify.compare import Comparison, PassSettings, Progress
 from verify.layout import MIN_SEGMENTS, Layout, read_layout
 from verify.progress import VerifyObserver
-from verify.reads import Table
 from verify.repair import Repairer
 from verify.report import Findings, ReportFile, Summary, print_report, summarize
 from verify.spark_work import ComparisonFromConfig

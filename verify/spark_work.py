@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from toolkit.config import MigrationConfig
 from toolkit.wire.connections import connect
 from toolkit.wire.retry import RetryPolicy
+from toolkit.wire.scan import Table
 from toolkit.wire.throughput import shared
 from verify.compare import Comparison, PassSettings, SegmentCompared, SegmentUnit
 from verify.diff import Difference
 from verify.layout import Layout
-from verify.reads import Table
 
 CONNECTIONS = 2  # a task compares one segment: one request at a time on each side
 

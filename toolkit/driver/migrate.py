@@ -1,8 +1,11 @@
-"""`toolkit migrate` as orchestration: schema, stream, snapshot, then stream replay.
+"""`toolkit migrate` as orchestration: one sequence for every source and target.
 
-The run's phases are recorded in the state, so a second run continues where the
-first stopped: a finished snapshot is not copied again, and the stream resumes
-from each shard's checkpoint.
+Check both sides, claim the state, plan the stream, prepare the target, enable the
+stream, copy every part of the source, then replay the stream. The run's phases
+are recorded in the state, so a second run continues where the first stopped: a
+finished snapshot is not copied again, and the stream resumes from each shard's
+checkpoint. Which source and target it runs (a table, an S3 export) is the
+connectors' business (``toolkit.connectors``), never a branch here.
 """
 
 from __future__ import annotations
@@ -12,44 +15,23 @@ import threading
 import time
 import uuid
 from dataclasses import replace
+from functools import partial
 
-from toolkit.driver.checks import check_sides
-from toolkit.driver.estimate import (
-    read_budget,
-    segments_at_once,
-    warn_if_snapshot_is_long,
-    write_budget,
-)
+from toolkit.connectors import source_for, target_for
+from toolkit.connectors.base import Part
+from toolkit.driver.estimate import segments_at_once, warn_if_snapshot_is_long
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
-from toolkit.errors import UserError
-from toolkit.logic.table_schema import key_schema, renamed_key_schema
 from toolkit.wire.connections import connect
 from toolkit.wire.retry import stoppable
-from toolkit.wire.schema import (
-    copy_ttl,
-    ensure_target,
-)
 from toolkit.wire.stream_reader import StreamReader
-from toolkit.wire.stream_setup import (
-    StreamPlan,
-    enable_stream,
-    plan_stream,
-    refuse_stream_on_tablets,
-)
-from toolkit.wire.throughput import CapacityBudget
+from toolkit.wire.stream_setup import Followed, StreamPlan, enable_stream
+from toolkit.work.copy_work import PartsFromConfig, SharedCopy
+from toolkit.work.ledger import Ledger
 from toolkit.work.replay import Replayer, ReplaySettings, ReplayStatus, ReplaySummary
 from toolkit.work.replay_turns import RoundsPlan, reads_in_flight, writes_in_flight
 from toolkit.work.replay_work import ShardTurnsFromConfig
-from toolkit.work.segment_copy import CopyTools
-from toolkit.work.snapshot import (
-    SharedTools,
-    SnapshotCopier,
-    SnapshotJob,
-    SnapshotProgress,
-    SnapshotSummary,
-)
-from toolkit.work.snapshot_work import SegmentsFromConfig
+from toolkit.work.snapshot import PartsCopier, SnapshotProgress, SnapshotSummary
 from toolkit.work.state import RunState
 
 log = logging.getLogger("migrator")
@@ -58,6 +40,7 @@ TURNS_PER_TASK = 256  # a Spark task's turns in one round, at most
 # each): its tasks follow their shards this long, so that a quiet stream's replay
 # costs a job per slot every 2 s, and a shard's checkpoint is at most that old.
 STINT_SECONDS = 2.0
+NEW_STATE = "start a new migration with a new --state"
 
 
 def run_migration(
@@ -66,51 +49,34 @@ def run_migration(
     status: ReplayStatus,
     stop: threading.Event,
 ) -> MigrationResult:
-    config = options.config
-    exported = config.source.s3_export or config.target.s3_export
-    if exported is not None and not options.engine.in_process:
-        raise UserError(
-            "--engine spark runs the scan segments of a table; an S3 export source or target "
-            "runs on the embedded engine: drop --engine spark"
-        )
-    # Imported here: only runs with an S3 export load boto3's S3 (and they import this module).
-    if config.source.s3_export is not None:
-        from toolkit.driver.export_migrate import run_export_migration
-
-        return run_export_migration(options, progress, status, stop)
-    if config.target.s3_export is not None:
-        from toolkit.work.export_target import run_export_target
-
-        return run_export_target(options, progress, stop)
-    metrics = options.metrics
-    source, target = (
-        connect("source", config.source, metrics),
-        connect("target", config.target, metrics),
-    )
-    checked = check_sides(config, source, target)
-    description, ttl, segments = checked.description, checked.ttl, checked.segments
+    config, metrics = options.config, options.metrics
+    connecting = partial(connect, metrics=metrics)
+    source = source_for(config, connecting)
+    target = target_for(config, connecting, None if metrics is None else metrics.writes_failed.inc)
+    # Everything is read and checked before the state file exists: a refusal leaves
+    # every table and file as it was.
+    described = source.describe()
+    checked = target.check(described)
     state = RunState(options.state_path)
     progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
-        run = _Run(options, source, target, description, state, progress, stop, checked.tablets)
-        _claim(run, segments)
-        plan = None
-        if config.target.stream_changes:
-            plan = plan_stream(description, state, options.accept_existing_stream)
-            if plan.arn is None and config.source.type == "alternator":
-                refuse_stream_on_tablets(source.control(), config.source.table, source.where)
+        run = _Run(options, source, target, described, state, progress, stop, checked)
+        for claim in [*source.claims(described), *target.claims()]:
+            state.claim(claim.name, claim.value, claim.hint)
+        plan = _plan_stream(run)
+        facts = target.begin(state.get)
         if _stopped(stop, "before any table was touched"):
             return MigrationResult(None, None)
         state.touching()
-        state.put("source_items", str(description.get("ItemCount") or ""))  # status's ETA
-        _prepare_target(run, ttl)
+        state.put_many({"source_items": str(described.description.get("ItemCount") or "")} | facts)
+        target.prepare(described, checked, stop)
         if _stopped(stop, "while preparing the target table: the source's stream was not touched"):
             return MigrationResult(None, None)
         if plan is not None:
             _enable(run, plan)
-        snapshot = _snapshot(run, segments, ttl)
+        snapshot = _snapshot(run)
         if plan is None or stop.is_set() or (snapshot is not None and not snapshot.complete):
             return MigrationResult(snapshot, None)
         log.info("Done transferring table snapshot. Starting to transfer changes")
@@ -126,106 +92,75 @@ def _stopped(stop: threading.Event, when: str) -> bool:
     return stop.is_set()
 
 
-def _claim(run: _Run, segments: int) -> None:
-    hint = "use another --state for another table"
-    run.state.claim("source table", run.config.source.table, hint)
-    run.state.claim("target table", run.config.target.table, hint)
-    run.state.claim("scan segments", str(segments), "keep scanSegments, or use a new --state")
-
-
-def _prepare_target(run: _Run, ttl: str | None) -> None:
-    """Create or check the target table and copy the source's TTL attribute."""
-    target = run.config.target
-    control = run.target.control()
-    ensure_target(
-        *(run.description, control, target.table, target.billing_mode, run.renames),
-        run.target.where,
-        target.write_isolation,
-        run.stop,
-        run.tablets,
-    )
-    if not run.stop.is_set():  # else the caller stops; TTL is copied by the next run
-        copy_ttl(control, target.table, ttl, run.renames, run.target.where)
+def _plan_stream(run: _Run) -> StreamPlan | None:
+    """The stream to replay, decided before any table is touched (None: no replay)."""
+    if not run.config.target.stream_changes:
+        return None
+    followed = Followed(run.state.get("stream"), str(run.state.path))
+    return run.source.plan_stream(run.described, followed, run.options.accept_existing_stream)
 
 
 def _enable(run: _Run, plan: StreamPlan) -> None:
-    enable_stream(
-        run.source.control(),
-        run.source.streams(),
-        run.config.source.table,
-        plan,
-        run.state,
-        run.source.where,
-        run.options.stream_poll_seconds,
+    assert run.described.live is not None  # a source with a stream has a live table
+    live = run.described.live[0]
+    arn, shards = enable_stream(
+        *(live.control(), live.streams(), live.section.table, plan),
+        *(live.where, run.options.stream_poll_seconds),
     )
+    if not plan.resumed:
+        run.state.claim("stream", arn, NEW_STATE)
+        run.state.record_shards([(s.shard_id, s.parent_id) for s in shards], at_enabling=True)
 
 
-def _snapshot(run: _Run, segments: int, ttl: str | None) -> SnapshotSummary | None:
-    config = run.config
+def _snapshot(run: _Run) -> SnapshotSummary | None:
+    config, described = run.config, run.described
     if config.target.skip_initial_snapshot_transfer:
         log.info("skipInitialSnapshotTransfer is set; no snapshot is copied")
         return None
     if run.state.get("snapshot") == "done":
         log.info("The snapshot was copied by an earlier run; nothing to copy")
         return None
-    budget = read_budget(config.source, run.description)
-    warn_if_snapshot_is_long(run.description, budget, config.target.stream_changes)
-    engine = run.options.engine
-    workers = segments_at_once(config.source.max_map_tasks, engine.parallelism, segments)
+    job = run.job
+    warn_if_snapshot_is_long(described.description, job.read_units, config.target.stream_changes)
+    waves = [[run.target.address(part) for part in wave] for wave in run.source.waves(described)]
+    count, engine = sum(len(wave) for wave in waves), run.options.engine
+    slots = engine.parallelism or run.source.parts_at_once
+    workers = segments_at_once(config.source.max_map_tasks, slots, max(1, count))
     log.info(
-        "Copying the snapshot of %s (about %s items, %s bytes) into %s: %d segments, %d at a "
-        "time, on the %s engine",
-        config.source.table,
-        run.description.get("ItemCount", "?"),
-        run.description.get("TableSizeBytes", "?"),
-        config.target.table,
-        segments,
-        workers,
-        engine.name,
-        extra={"table": config.source.table, "segments": segments, "workers": workers},
+        "%s into %s: %d %s, %d at a time, on the %s engine",
+        *(described.what, run.target.name, count, described.parts_named, workers, engine.name),
+        extra={"table": run.source.name, "segments": count, "workers": workers},
     )
-    keys = tuple(k.name for k in key_schema(run.description))
-    job = SnapshotJob(
-        *(config.source.table, segments, workers, run.renames, ttl, run.options.page_items),
-        *(keys, config.skip_segments, not config.source.remove_consumed_capacity),
-    )
+    job, ledger = replace(job, workers=workers), Ledger(run.state)
     shared = engine.in_process
-    work = _shared_work(run, job, budget) if shared else _spark_work(run, job, budget)
-    copier = SnapshotCopier(
-        job, work, engine, run.state, run.progress, run.stop, records_pages=shared
+    work = (
+        SharedCopy(job, run.source, run.target, run.options.retry, run.stop, ledger, run.progress)
+        if shared
+        else PartsFromConfig(job)
     )
+    copier = PartsCopier(waves, work, engine, ledger, run.progress, run.stop, workers, shared)
     summary = copier.run()
     if summary.complete:
+        run.target.finish(described, _files(run, waves))
         run.state.put("snapshot", "done")
         if not config.target.stream_changes:
             log.info("Done transferring table snapshot")
     return summary
 
 
-def _shared_work(run: _Run, job: SnapshotJob, budget: float | None) -> SharedTools:
-    """Threads of this process: one data plane, one writer, the whole budgets."""
-    plane = run.source.data_plane(job.workers, patience=run.options.retry.give_up_after)
-    tools = CopyTools(plane, run.writer(job.workers), CapacityBudget(budget), run.options.retry)
-    return SharedTools(job, replace(tools, stop=run.stop), run.state, run.progress)
-
-
-def _spark_work(run: _Run, job: SnapshotJob, budget: float | None) -> SegmentsFromConfig:
-    """Spark tasks: each rebuilds its tools from the config and takes its budgets' share."""
-    keys = renamed_key_schema(key_schema(run.description), run.renames)
-    return SegmentsFromConfig(
-        *(run.config, job, tuple(k.name for k in keys), budget),
-        *(write_budget(run.config.target), run.options.retry.give_up_after),
-    )
+def _files(run: _Run, waves: list[list[Part]]) -> dict[str, tuple[int, object]]:
+    """The parts recorded whole, by file key, for a target that lists them at its end."""
+    groups = {part.group for wave in waves for part in wave if part.group is not None}
+    return {key: done for group in groups for key, done in Ledger(run.state).files(group).items()}
 
 
 def _spark_rounds(run: _Run, settings: ReplaySettings, arn: str) -> RoundsPlan:
     """Shard turns as Spark tasks: one group per task slot a round; the driver keeps
     the shard tree, the checkpoints and the drained test, as on the embedded engine."""
-    engine = run.options.engine
-    keys = renamed_key_schema(key_schema(run.description), run.renames)
+    engine, job = run.options.engine, run.job
     work = ShardTurnsFromConfig(
-        *(run.config, uuid.uuid4().hex, arn, dict(run.renames), tuple(k.name for k in keys)),
-        *(write_budget(run.config.target), run.options.retry.give_up_after),
+        *(run.config, uuid.uuid4().hex, arn, dict(job.renames), job.target_keys),
+        *(job.write_units, job.patience),
         *(settings.records_per_apply, settings.max_shards_at_once),
     )
     slots = min(run.config.source.max_map_tasks or engine.parallelism or 2, 64)
@@ -234,25 +169,23 @@ def _spark_rounds(run: _Run, settings: ReplaySettings, arn: str) -> RoundsPlan:
 
 
 def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
-    source = run.config.source
+    assert run.described.live is not None  # a source with a stream has a live table
+    live = run.described.live[0]
     settings = replace(
         run.options.replay,
-        renames=run.renames,
-        table=source.table,
-        settle_seconds=source.stream_visibility_seconds,
+        renames=run.config.rename_map,
+        table=run.source.name,
+        settle_seconds=run.config.source.stream_visibility_seconds,
     )
     arn = run.state.get("stream")
     assert arn is not None  # recorded by _enable
-    reader = StreamReader(
-        run.source.data_plane(
-            reads_in_flight(settings.max_shards_at_once),
-            streams=True,
-            patience=run.options.retry.give_up_after,
-        ),
-        arn,
-        run.options.retry,
+    patience = run.options.retry.give_up_after
+    plane = live.data_plane(
+        reads_in_flight(settings.max_shards_at_once), streams=True, patience=patience
     )
-    writer = run.writer(writes_in_flight(settings.max_shards_at_once, settings.writes_at_once))
+    reader = StreamReader(plane, arn, run.options.retry)
+    in_flight = writes_in_flight(settings.max_shards_at_once, settings.writes_at_once)
+    writer = run.target.changes_writer(run.job, in_flight, run.options.retry)
     rounds = None if run.options.engine.in_process else _spark_rounds(run, settings, arn)
     summary = Replayer(reader, writer, run.state, settings, status, run.stop, rounds).run()
     run.state.put("drained_at", str(time.time()) if summary.drained else "")
@@ -266,6 +199,6 @@ def _replay(run: _Run, status: ReplayStatus) -> ReplaySummary:
         log.info(
             "The stream is drained: the target holds every change made so far; "
             "you can switch your application over to the target now",
-            extra={"table": run.config.source.table, "records": summary.records},
+            extra={"table": run.source.name, "records": summary.records},
         )
     return summary

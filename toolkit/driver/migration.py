@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from toolkit.config import MigrationConfig
-from toolkit.driver.estimate import write_budget
+from toolkit.connectors.base import CopyJob, Described, Source, Target
+from toolkit.driver.estimate import read_budget, write_budget
 from toolkit.driver.metrics import Metrics
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.logic.table_schema import key_schema, renamed_key_schema
-from toolkit.logic.tablets import TabletsChoice
-from toolkit.wire.connections import Connection
 from toolkit.wire.retry import RetryPolicy
-from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.replay import ReplaySettings, ReplaySummary
 from toolkit.work.snapshot import SnapshotProgress, SnapshotSummary
 from toolkit.work.state import RunState
-from toolkit.work.writer import BatchWriter, TargetCapabilities
 
 
 @dataclass(frozen=True)
@@ -44,34 +42,36 @@ class MigrationResult:
 
 @dataclass
 class _Run:
-    """One run's connections, state and shared pieces, built once."""
+    """One run's source, target, state and shared pieces, built once."""
 
     options: MigrateOptions
-    source: Connection
-    target: Connection
-    description: dict[str, Any]
+    source: Source
+    target: Target
+    described: Described
     state: RunState
     progress: SnapshotProgress
     stop: threading.Event
-    tablets: TabletsChoice | None = None  # an Alternator target's, from check_target
+    checked: Any = None  # what the target's check learnt (an Alternator target's tablets)
 
     @property
     def config(self) -> MigrationConfig:
         return self.options.config
 
-    @property
-    def renames(self) -> dict[str, str]:
-        return self.config.rename_map
-
-    def writer(self, connections: int) -> BatchWriter:
-        keys = renamed_key_schema(key_schema(self.description), self.renames)
-        target = self.config.target
-        return BatchWriter(
-            self.target.data_plane(connections, patience=self.options.retry.give_up_after),
-            target.table,
-            TargetCapabilities.of(target),
-            CapacityBudget(write_budget(target)),
-            self.options.retry,
-            [k.name for k in keys],
-            None if self.options.metrics is None else self.options.metrics.writes_failed.inc,
+    @cached_property
+    def job(self) -> CopyJob:
+        """The copy's (and the replay's writer's) job: picklable, for any engine."""
+        config, described = self.config, self.described
+        keys = renamed_key_schema(key_schema(described.description), config.rename_map)
+        return CopyJob(
+            config,
+            self.source.name,
+            described.key_names,
+            tuple(k.name for k in keys),
+            described.ttl,
+            1,
+            read_budget(config.source, described.description),
+            write_budget(config.target),
+            self.options.retry.give_up_after,
+            self.options.page_items,
+            config.rename_map,
         )

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from toolkit.errors import ServiceError, UserError
 from toolkit.logic import tablets
 from toolkit.logic.alternator_fit import is_global_table, regions
+from toolkit.logic.shard_tree import Shard
 from toolkit.wire.scylla_facts import server_facts, uses_tablets
 from toolkit.wire.service_errors import translated
 from toolkit.wire.stream_reader import describe_shards, lost
-from toolkit.work.state import RunState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -43,20 +43,28 @@ class StreamPlan:
     resumed: bool  # the state already follows this stream
 
 
+@dataclass(frozen=True)
+class Followed:
+    """The stream a run's state follows: its ARN (None before the first enabling)."""
+
+    arn: str | None
+    state_file: str  # how errors name the state file
+
+
 def plan_stream(
-    description: Mapping[str, Any], state: RunState, accept_existing: bool
+    description: Mapping[str, Any], followed: Followed, accept_existing: bool
 ) -> StreamPlan:
     table = description["TableName"]
     spec = description.get("StreamSpecification") or {}
     arn = description.get("LatestStreamArn") if spec.get("StreamEnabled") else None
-    recorded = state.get("stream")
+    recorded = followed.arn
     if recorded is not None:
         if arn is None:
-            raise lost(f"the stream {recorded} recorded in {state.path} was disabled")
+            raise lost(f"the stream {recorded} recorded in {followed.state_file} was disabled")
         if arn != recorded:
             raise UserError(
-                f"the state file {state.path} follows stream {recorded}, but table {table} "
-                f"now has stream {arn}; start a new migration with a new --state"
+                f"the state file {followed.state_file} follows stream {recorded}, but table "
+                f"{table} now has stream {arn}; start a new migration with a new --state"
             )
         if is_global_table(description):
             _resuming_global(table)
@@ -125,11 +133,11 @@ def enable_stream(
     streams: DynamoDBStreamsClient,
     table: str,
     plan: StreamPlan,
-    state: RunState,
     where: str,
     poll_seconds: float = 5.0,
-) -> str:
-    """Enable the stream if needed, wait for ENABLED, record it and its shards."""
+) -> tuple[str, list[Shard]]:
+    """Enable the stream if needed and wait for ENABLED: its ARN, and its shards when
+    the run did not follow it yet (the caller records both)."""
     arn = plan.arn
     if arn is None:
         log.info("Source is a Dynamo table and change streaming requested; enabling Dynamo Stream")
@@ -145,11 +153,7 @@ def enable_stream(
             raise
         arn = str(updated["TableDescription"]["LatestStreamArn"])
     _wait_enabled(streams, arn, where, poll_seconds)
-    if not plan.resumed:
-        state.claim("stream", arn, "start a new migration with a new --state")
-        shards = describe_shards(streams, arn, where)
-        state.record_shards([(s.shard_id, s.parent_id) for s in shards], at_enabling=True)
-    return arn
+    return arn, [] if plan.resumed else describe_shards(streams, arn, where)
 
 
 def _wait_enabled(

@@ -33,9 +33,9 @@ from toolkit.wire.connections import connect
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.stream_reader import StreamReader
 from toolkit.wire.throughput import shared
+from toolkit.wire.writer import BatchWriter, TargetCapabilities
 from toolkit.work.shard_stint import Stint, take_stint
 from toolkit.work.shard_turn import Pages, Turned, TurnTools
-from toolkit.work.writer import BatchWriter, TargetCapabilities
 
 TakeTurns = Callable[[Stint], list[Turned]]
 

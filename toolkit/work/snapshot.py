@@ -1,12 +1,13 @@
-"""Copy a table's snapshot: parallel Scan segments into BatchWriteItem, resumable.
+"""Copy a snapshot: every part of the source, wave after wave, into the target; resumable.
 
-Each segment is one unit of work (``toolkit.work.segment_copy.copy_segment``), run by
-an engine: threads of this process, or Spark tasks. The embedded engine
-checkpoints every page once its writes are acknowledged, so a restart continues
-each segment after its last finished page (at most one page copied twice). A
-Spark task reports its segment when it ends, and only then is the segment
-recorded as done: a restart copies unfinished segments again, from their last
-recorded key.
+Each part (a scan segment, an export's data file) is one unit of work
+(``toolkit.work.copy.copy_part``), run by an engine: threads of this process, or
+Spark tasks. The waves run in order (an incremental export after the one before).
+On the embedded engine a resumable part's every page is checkpointed once its
+writes are acknowledged, so a restart continues it after its last finished page; a
+part recorded whole (and every part a Spark task copies) is recorded when its unit
+ends, and a restart copies an unfinished one again from its last recorded position.
+The driver alone writes the state, here and in ``toolkit.work.copy_work``.
 """
 
 from __future__ import annotations
@@ -14,24 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from toolkit.connectors.base import Part
 from toolkit.engines.base import Engine, Work
 from toolkit.wire.retry import StopRequested
-from toolkit.work.segment_copy import (
-    CopyTools,
-    PageCopied,
-    SegmentCopied,
-    SegmentStart,
-    SnapshotJob,
-    copy_segment,
-)
-from toolkit.work.state import RunState, SegmentProgress
+from toolkit.work.copy import PartCopied, PartStart
+from toolkit.work.ledger import Ledger
 
-__all__ = ["SnapshotCopier", "SnapshotJob", "SnapshotProgress", "SnapshotSummary"]
+__all__ = ["PartsCopier", "SnapshotProgress", "SnapshotSummary"]
 log = logging.getLogger("migrator")
 
 
@@ -64,74 +58,60 @@ class SnapshotProgress(Protocol):
 
 
 @dataclass
-class SharedTools:
-    """The embedded engine's work: one set of tools for all threads, pages checkpointed."""
-
-    job: SnapshotJob
-    tools: CopyTools
-    state: RunState
-    progress: SnapshotProgress
-
-    @contextmanager
-    def open(self, share: float) -> Iterator[Callable[[SegmentStart], SegmentCopied]]:
-        yield lambda start: copy_segment(self.job, start, self.tools, self._page)
-
-    def _page(self, page: PageCopied) -> None:
-        self.state.checkpoint(page.segment, page.last_key, page.items)
-        self.progress.page_copied(page.items, page.size, page.expired)
-
-
-@dataclass
-class SnapshotCopier:
-    job: SnapshotJob
-    work: Work[SegmentStart, SegmentCopied]
+class PartsCopier:
+    waves: Sequence[Sequence[Part]]
+    work: Work[PartStart, PartCopied]
     engine: Engine
-    state: RunState
+    ledger: Ledger
     progress: SnapshotProgress
     stop: threading.Event
-    records_pages: bool  # the work checkpoints each page itself (SharedTools)
-    _copied: list[SegmentCopied] = field(default_factory=list)
+    workers: int
+    records_pages: bool  # the work checkpoints each page of a resumable part itself
+    _copied: list[PartCopied] = field(default_factory=list)
 
     def run(self) -> SnapshotSummary:
         started = time.monotonic()
-        segments = self._skip(self.state.segments(self.job.total_segments))
-        todo = [SegmentStart(s.segment, s.last_key) for s in segments if not s.done]
+        self._skip([part for wave in self.waves for part in wave if part.skipped])
+        standing = [self.ledger.standing(wave) for wave in self.waves]
         self.progress.started(
-            len(segments), len(segments) - len(todo), sum(s.items for s in segments)
+            sum(map(len, self.waves)), sum(s.done for s in standing), sum(s.items for s in standing)
         )
         try:
-            self.engine.run(self.work, todo, self.job.workers, self._done, self.stop)
+            for wave in standing:  # in order: an incremental export after the one before
+                self.engine.run(self.work, wave.todo, self.workers, self._done, self.stop)
+                if self.stop.is_set():
+                    break
         except StopRequested:
-            pass  # asked to stop while retrying: the unwritten page is not checkpointed
+            pass  # asked to stop while retrying: the unwritten page is not recorded
         finally:
             self.progress.finished()
-        complete = all(s.done for s in self.state.segments(self.job.total_segments))
+        complete = not any(self.ledger.standing(wave).todo for wave in self.waves)
         seconds = time.monotonic() - started
         items, size, expired = (sum(getattr(c, n) for c in self._copied) for n in _SUMMED)
         return SnapshotSummary(items, size, seconds, expired, complete)
 
-    def _done(self, start: SegmentStart, copied: SegmentCopied) -> None:
-        """A segment's unit ended (or stopped): record it unless its pages were."""
+    def _done(self, start: PartStart, copied: PartCopied) -> None:
+        """A part's unit ended (or stopped): record it, unless its pages were."""
         self._copied.append(copied)
+        pages_recorded = self.records_pages and start.part.resumable
         if not self.records_pages:
             self.progress.page_copied(copied.items, copied.size, copied.expired)
-            if copied.done:
-                self.state.checkpoint(start.segment, None, copied.items)
         if copied.done:
+            if not pages_recorded:
+                self.ledger.done(start.part, copied.items, copied.detail)
             self.progress.segment_done()
 
-    def _skip(self, segments: list[SegmentProgress]) -> list[SegmentProgress]:
-        """Record the skipped segments as done (none of their items counted); the rest as is."""
-        skipped = [s.segment for s in segments if s.segment in self.job.skip and not s.done]
+    def _skip(self, parts: Sequence[Part]) -> None:
+        """Record the skipped parts as done (none of their items counted)."""
+        skipped = [start.part for start in self.ledger.standing(parts).todo] if parts else []
         if not skipped:
-            return segments
+            return
         log.info(
             "Skipping scan segments %s: skipSegments says they were copied already",
-            ", ".join(map(str, skipped)),
+            ", ".join(str(part.number) for part in skipped),
         )
-        for segment in skipped:
-            self.state.checkpoint(segment, None, 0)
-        return self.state.segments(self.job.total_segments)
+        for part in skipped:
+            self.ledger.done(part, 0, None)
 
 
 _SUMMED = ("items", "size", "expired")

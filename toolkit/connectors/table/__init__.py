@@ -1,0 +1,1 @@
+"""A table as a source or a target: DynamoDB and Alternator, told apart by capabilities."""
