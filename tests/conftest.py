@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests.fakes.s3_server import s3_server
 from tests.helpers import CACHE_DIR, free_port
 from tests.refusals import Case
-from tests.s3_server import s3_server
 from tests.tables import low_client
 from toolkit.local import servers
 
