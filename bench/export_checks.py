@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from common import print_table
 
-from tests.s3_server import ExportWriter, s3_client, s3_server
+from tests.fakes.s3_server import ExportWriter, s3_client, s3_server
 from toolkit.config.s3 import ExportSource, S3Access
 from toolkit.connectors.s3_export.manifests import load_exports
 from toolkit.logic.export_format import parse_files, parse_summary

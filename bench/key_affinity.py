@@ -5,7 +5,7 @@ Run by hand (never part of the tests):
     .venv/bin/python bench/key_affinity.py --items 20000 50000 --rounds 3
 
 It starts its own pair of DynamoDB Local servers on free ports and three stand-in
-nodes in front of the target (tests/fake_alternator.py's fake_cluster, in this
+nodes in front of the target (tests/fakes/fake_alternator.py's fake_cluster, in this
 process), then writes the same items of about 200 bytes into a fresh table per
 contender, each a child process (this file with --child) whose wall time and CPU
 are measured:
@@ -37,7 +37,7 @@ from typing import Any
 
 from common import bench_items, create_table, local_servers, low_client, print_table, run_measured
 
-from tests.fake_alternator import fake_cluster
+from tests.fakes.fake_alternator import fake_cluster
 from tests.tables import CREDENTIALS
 from toolkit.config.alternator import NodeDiscovery
 from toolkit.errors import ToolkitError

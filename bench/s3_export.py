@@ -38,7 +38,7 @@ from common import (
     write_config,
 )
 
-from tests.s3_server import s3_client, s3_section, s3_server
+from tests.fakes.s3_server import s3_client, s3_section, s3_server
 
 TABLE = "bench"
 SUMMARY = re.compile(r"Snapshot done: (\d+) items, .*?, ([\d.]+) s, \d+ items/s")

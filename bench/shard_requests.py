@@ -1,7 +1,7 @@
 """The CPU of the requests a shard's drain needs, alone: no replay around them.
 Run by hand (never part of the tests):
     .venv/bin/python bench/shard_requests.py --shards 4096 --records 100000
-A backlog of N records is spread over S shards (tests/stream_server.py in front of
+A backlog of N records is spread over S shards (tests/fakes/stream_server.py in front of
 a DynamoDB Local, in this process); then a child process, through the toolkit's
 data plane, opens an iterator on every shard, reads its page of records, and reads
 once more (the empty page that says it is read to its end), each kind for all
@@ -26,7 +26,7 @@ from typing import Any
 from common import create_table, load_table, local_servers, low_client, print_table
 from shards import QUIET, wait_pumped
 
-from tests.stream_server import StreamServer
+from tests.fakes.stream_server import StreamServer
 from tests.tables import CREDENTIALS
 from toolkit.wire.dataplane import STREAMS_API, Answer, DataPlane
 

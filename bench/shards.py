@@ -1,4 +1,4 @@
-"""Stream replay at many shards, through tests/stream_server.py (issue 14).
+"""Stream replay at many shards, through tests/fakes/stream_server.py (issue 14).
 
 Run by hand (never part of the tests):
 
@@ -61,7 +61,7 @@ from common import (
 from lag import start, stop, wait_for_line
 from lag_probe import measure_lag, summarize
 
-from tests.stream_server import StreamServer
+from tests.fakes.stream_server import StreamServer
 
 QUIET = {"rollover_seconds": 10**6, "throttle_chance": 0.0, "expire_chance": 0.0}
 

@@ -4,7 +4,7 @@ Run by hand (never part of the tests):
 
     .venv/bin/python bench/spark_replay.py --shards 16 256 --records 30000
 
-For each shard count: fresh DynamoDB Local servers and tests/stream_server.py in
+For each shard count: fresh DynamoDB Local servers and tests/fakes/stream_server.py in
 front of the source (no rollover, no throttling; in this process, so its CPU is
 not counted); `toolkit migrate --stop-when-drained` enables the stream on an empty
 table; N items of ~200 bytes are written (a backlog spread over the shards by key
@@ -47,7 +47,7 @@ from common import (
 from shards import QUIET, Drain, wait_pumped
 from spark import run_sampled, tree_cpu
 
-from tests.stream_server import StreamServer
+from tests.fakes.stream_server import StreamServer
 
 STARTED = re.compile(r"Starting to transfer changes")
 SUMMARY = re.compile(r"Stream replay drained: (\d+) records applied in ([\d.]+) s")

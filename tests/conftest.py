@@ -1,7 +1,8 @@
 """Session fixtures: two real DynamoDB Local servers, and fresh tables per test.
 
 The servers start once per test session on free ports, or the ones named by
-TOOLKIT_SOURCE_ENDPOINT and TOOLKIT_TARGET_ENDPOINT are used as they are.
+TOOLKIT_SOURCE_ENDPOINT and TOOLKIT_TARGET_ENDPOINT are used as they are. Every
+folder (unit, servers, e2e) shares them; each test is marked with its folder's kind.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests.fakes.s3_server import s3_server
 from tests.helpers import CACHE_DIR, free_port
+from tests.kinds import mark_kinds, refuse_servers_in_unit
 from tests.refusals import Case
-from tests.s3_server import s3_server
 from tests.tables import low_client
 from toolkit.local import servers
 
@@ -30,6 +32,15 @@ if TYPE_CHECKING:
 # it fails tests whose behaviour is right. Slowness is measured under bench/ instead.
 hypothesis_settings.register_profile("toolkit", deadline=None)
 hypothesis_settings.load_profile("toolkit")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_kinds(items, Path(__file__).parent)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the fixtures are set up, so no server starts
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    refuse_servers_in_unit(item)
 
 
 @dataclass(frozen=True)

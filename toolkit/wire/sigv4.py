@@ -6,7 +6,7 @@ batches. Every data-plane request has the same shape (POST, JSON, one target
 header), so this signer keeps the key per secret and day, and what a request
 shape (host, target, credentials) shares within a second, and does one body
 SHA-256, one canonical-request SHA-256 and one HMAC per request. Its output is
-byte-for-byte what botocore would sign (tests/test_sigv4.py checks it against
+byte-for-byte what botocore would sign (tests/unit/test_sigv4.py checks it against
 botocore). Pure: no I/O, no clock of its own.
 """
 
