@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from toolkit.engines.workers import wait_for_workers
 from toolkit.errors import TerminalError
 from toolkit.logic.export_files import data_folder, file_problem
 from toolkit.logic.export_format import (
@@ -37,7 +38,6 @@ from toolkit.wire.retry import StopRequested
 from toolkit.wire.s3_store import Store
 from toolkit.work.snapshot import SnapshotProgress, SnapshotSummary
 from toolkit.work.state import RunState
-from toolkit.work.workers import wait_for_workers
 from toolkit.work.writer import BatchWriter
 
 log = logging.getLogger("migrator")

@@ -35,6 +35,7 @@ from toolkit.config.s3 import ExportTarget
 from toolkit.driver.estimate import default_segments, read_budget, segments_at_once
 from toolkit.driver.migration import MigrateOptions, MigrationResult
 from toolkit.driver.observers import SnapshotObserver, StateNotes
+from toolkit.engines.workers import wait_for_workers
 from toolkit.errors import UserError
 from toolkit.logic.export_format import DataFile, files_manifest, item_line, md5_base64, show_time
 from toolkit.logic.items import RenameClash, apply_renames, ttl_expired
@@ -47,7 +48,6 @@ from toolkit.wire.schema import describe_source, ttl_attribute
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.snapshot import SnapshotProgress, SnapshotSummary
 from toolkit.work.state import RunState
-from toolkit.work.workers import wait_for_workers
 
 log = logging.getLogger("migrator")
 SPOOL_BYTES = 64 * 1024 * 1024  # a data file is kept in memory up to this size
