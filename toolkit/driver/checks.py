@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.config import MigrationConfig
-from toolkit.driver.estimate import default_segments
 from toolkit.driver.source_fit import check_source_fits
 from toolkit.errors import UserError
+from toolkit.logic.sizing import default_segments
 from toolkit.logic.table_identity import refuse_same_table
 from toolkit.logic.table_schema import check_renames, key_schema
 from toolkit.logic.tablets import TabletsChoice

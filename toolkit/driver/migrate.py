@@ -14,15 +14,11 @@ import uuid
 from dataclasses import replace
 
 from toolkit.driver.checks import check_sides
-from toolkit.driver.estimate import (
-    read_budget,
-    segments_at_once,
-    warn_if_snapshot_is_long,
-    write_budget,
-)
+from toolkit.driver.estimate import read_budget, warn_if_snapshot_is_long, write_budget
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
 from toolkit.errors import UserError
+from toolkit.logic.sizing import segments_at_once
 from toolkit.logic.table_schema import key_schema, renamed_key_schema
 from toolkit.wire.connections import connect
 from toolkit.wire.retry import stoppable

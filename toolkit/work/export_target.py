@@ -32,13 +32,14 @@ import orjson
 
 from toolkit.config import MigrationConfig
 from toolkit.config.s3 import ExportTarget
-from toolkit.driver.estimate import default_segments, read_budget, segments_at_once
+from toolkit.driver.estimate import read_budget
 from toolkit.driver.migration import MigrateOptions, MigrationResult
 from toolkit.driver.observers import SnapshotObserver, StateNotes
 from toolkit.engines.workers import wait_for_workers
 from toolkit.errors import UserError
 from toolkit.logic.export_format import DataFile, files_manifest, item_line, md5_base64, show_time
 from toolkit.logic.items import RenameClash, apply_renames, ttl_expired
+from toolkit.logic.sizing import default_segments, segments_at_once
 from toolkit.logic.table_schema import create_table_request
 from toolkit.wire.connections import connect
 from toolkit.wire.dataplane import DataPlane
