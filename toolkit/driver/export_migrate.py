@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from toolkit.config import SourceConfig
-from toolkit.config.s3 import ExportSource
+from toolkit.config.exports import ExportSource
 from toolkit.driver.checks import check_target
 from toolkit.driver.migrate import _enable, _prepare_target, _replay, _stopped
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from toolkit.config import MigrationConfig
-from toolkit.config.s3 import ExportTarget
+from toolkit.config.exports import ExportTarget
 from toolkit.driver.estimate import read_budget
 from toolkit.driver.migration import MigrateOptions, MigrationResult
 from toolkit.driver.observers import SnapshotObserver, StateNotes
