@@ -68,12 +68,12 @@ def folder_of(name: str) -> tuple[int, str]:
 
 def upward(graph: Graph) -> list[Arrow]:
     """Imports of a higher layer, or of another folder of the same layer."""
-    return sorted(
-        (a, b)
-        for a, b in graph.arrows
-        if folder_of(b)[0] > folder_of(a)[0]
-        or (folder_of(b)[0] == folder_of(a)[0] and folder_of(b)[1] != folder_of(a)[1])
-    )
+    return sorted(arrow for arrow in graph.arrows if _runs_up(*arrow))
+
+
+def _runs_up(importer: str, imported: str) -> bool:
+    (rank, folder), (their_rank, their_folder) = folder_of(importer), folder_of(imported)
+    return their_rank > rank or (their_rank == rank and their_folder != folder)
 
 
 def circles(graph: Graph) -> list[list[str]]:
