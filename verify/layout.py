@@ -12,15 +12,13 @@ from functools import cached_property
 from typing import Any
 
 from toolkit.config import MigrationConfig
-from toolkit.driver.estimate import segments_for
 from toolkit.errors import UserError
+from toolkit.logic.sizing import segments_for
 from toolkit.logic.table_identity import COMPARED_WITH_ITSELF, refuse_same_table
 from toolkit.logic.table_schema import check_renames, key_schema, renamed_key_schema, show
 from toolkit.wire.connections import Connection
 from toolkit.wire.schema import describe, describe_source, ttl_attribute
 from toolkit.wire.service_errors import translated
-
-MIN_SEGMENTS = 8
 
 
 @dataclass(frozen=True)

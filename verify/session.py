@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from toolkit.config import MigrationConfig, limits
-from toolkit.driver.estimate import share
 from toolkit.driver.metrics import Metrics
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
+from toolkit.logic.sizing import MIN_SEGMENTS, share
 from toolkit.wire.connections import connect
 from toolkit.wire.dataplane import DataPlane
 from toolkit.wire.retry import RetryPolicy
@@ -26,7 +26,7 @@ from toolkit.wire.scan import Table
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.wire.writer import BatchWriter, TargetCapabilities
 from verify.compare import Comparison, PassSettings, Progress
-from verify.layout import MIN_SEGMENTS, Layout, read_layout
+from verify.layout import Layout, read_layout
 from verify.progress import VerifyObserver
 from verify.repair import Repairer
 from verify.report import Findings, ReportFile, Summary, print_report, summarize

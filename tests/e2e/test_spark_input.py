@@ -26,12 +26,13 @@ from tests.helpers import REPO, error_line, pid_alive
 from tests.refusals import Case
 from tests.tables import load, scan_all, section, write_config
 from toolkit.engines.choose import check_master
-from toolkit.engines.submit import on_spark
 from toolkit.errors import UserError
+from toolkit.spark_submit import on_spark
 
 if TYPE_CHECKING:
     from tests.conftest import Endpoints
 
+FORMER_ENTRY = REPO / "toolkit" / "engines" / "submit.py"  # spark-submit runs it as a file
 WITHOUT_PYSPARK = "import sys; sys.modules['pyspark'] = None; from toolkit.cli import main; main()"
 
 
@@ -147,9 +148,9 @@ def test_spark_submit_runs_the_same_migrate_on_the_spark_engine(
         section(endpoints.target, table_name),
     )
     spark_submit = Path(sys.executable).with_name("spark-submit")
-    where = [sys.executable, "-m", "toolkit.engines.submit", "--path"]
+    where = [sys.executable, "-m", "toolkit.engines.submit", "--path"]  # as the README shows
     entry = subprocess.run(where, capture_output=True, text=True, check=True).stdout.strip()
-    assert Path(entry) == REPO / "toolkit" / "engines" / "submit.py"
+    assert Path(entry) == REPO / "toolkit" / "spark_submit.py"
     options = ("--master", "local[1]", "--conf", "spark.ui.enabled=false")
     result = subprocess.run(
         [str(spark_submit), *options, entry, "migrate", "--config", str(config)],
@@ -165,6 +166,31 @@ def test_spark_submit_runs_the_same_migrate_on_the_spark_engine(
     assert "2 segments, 1 at a time, on the spark engine" in result.stdout
     assert "Snapshot done: 5 items" in result.stdout
     assert scan_all(endpoints.target, table_name) == scan_all(endpoints.source, table_name)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [["-m", "toolkit.spark_submit"], ["-m", "toolkit.engines.submit"], [str(FORMER_ENTRY)]],
+)
+def test_every_name_of_the_spark_submit_entry_leads_to_the_same_file(entry: list[str]) -> None:
+    """spark-submit runs a file as a script: the former entry's path still runs the new one."""
+    where = [sys.executable, *entry, "--path"]
+    printed = subprocess.run(where, capture_output=True, text=True, check=True).stdout
+    assert Path(printed.strip()) == REPO / "toolkit" / "spark_submit.py"
+
+
+def test_the_former_spark_submit_entry_runs_the_command_on_the_spark_engine(case: Case) -> None:
+    """Its arguments reach the CLI with --engine spark added: --spark-conf is checked as such."""
+    case.source_table()
+    config = case.config()
+    before = case.seen()
+    command = [sys.executable, str(FORMER_ENTRY), "migrate", "--config", str(config)]
+    result = subprocess.run(
+        [*command, "--spark-conf", "novalue"], capture_output=True, text=True, check=False
+    )
+    # without the Spark engine, the line would be "--spark-conf is for the Spark engine"
+    assert "--spark-conf 'novalue': give KEY=" in error_line(result)
+    assert case.seen() == before
 
 
 def test_an_error_inside_a_spark_task_is_the_toolkit_s_one_line(

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from toolkit.config import SourceConfig
 from toolkit.config.access import Credentials
-from toolkit.driver.estimate import on_demand_read_cap, read_budget
+from toolkit.driver.estimate import read_budget
 from toolkit.errors import UserError
 from toolkit.logic.alternator_fit import Extras, is_global_table, notes, refuse_multi_attribute_keys
+from toolkit.logic.sizing import on_demand_read_cap
 from toolkit.wire.stream_setup import Followed, plan_stream
 
 ARN = "arn:aws:dynamodb:eu-west-1:1:table/orders/stream/2026-01-01T00:00:00.000"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.work.workers import wait_for_workers
+from toolkit.engines.workers import wait_for_workers
 
 
 def ended(outcomes: list[bool]) -> list[Future[int]]:

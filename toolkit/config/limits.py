@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from toolkit.logic.sizing import MOST_AT_ONCE, MOST_SEGMENTS
+
 LONG = 2**63 - 1  # the Scylla Migrator reads these as Java longs
 INT = 2**31 - 1  # ... and these as Java ints
 
@@ -119,7 +121,7 @@ def _seconds(high: float, above: str, *, low_open: bool = False) -> Limit:
 # --- sizes: each grows something this process holds (bench/segments.py measured them) --
 SCAN_SEGMENTS = Limit(
     1,
-    10_000,
+    MOST_SEGMENTS,
     "a run plans every segment before the first item: 100,000 take 5 s and 260 MB, "
     "1,000,000 (DynamoDB's own limit) a minute and 2.3 GB, and at most 256 run at once; "
     "give at most 10,000, or leave it out (one per 128 MB)",
@@ -127,7 +129,7 @@ SCAN_SEGMENTS = Limit(
 SKIPPED_SEGMENT = Limit(0, SCAN_SEGMENTS.high - 1, "a scan has at most 10,000 segments, from 0")
 MAP_TASKS = Limit(
     1,
-    256,
+    MOST_AT_ONCE,
     "each is a thread with a connection to each side (256: about 520 sockets, under the "
     "usual limit of 1,024 open files), and one Python core gains nothing from more; give at "
     "most 256",

@@ -5,15 +5,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from toolkit.config.access import Credentials
 from toolkit.config.alternator import ClientSettings, NodeDiscovery
 from toolkit.config.endpoint import Endpoint
+from toolkit.config.exports import ExportSource, ExportTarget
 from toolkit.config.validation import ValidationConfig
-
-if TYPE_CHECKING:
-    from toolkit.config.s3 import ExportSource, ExportTarget
 
 
 @dataclass(frozen=True)

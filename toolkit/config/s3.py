@@ -13,13 +13,13 @@ with S3's region, endpoint, credentials and usePathStyleAccess beside it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from toolkit.config import limits
 from toolkit.config.access import read_ca_bundle, read_credentials
-from toolkit.config.endpoint import Endpoint, read_endpoint
+from toolkit.config.endpoint import read_endpoint
+from toolkit.config.exports import ExportSource, ExportTarget, S3Access
 from toolkit.config.model import SourceConfig, TargetConfig
 from toolkit.config.reader import Node
 
@@ -36,28 +36,6 @@ _TARGET_KEYS = (
     "streamChanges",
 )
 _DESCRIPTION_KEYS = ("attributeDefinitions", "keySchema", "billingMode", "provisionedThroughput")
-
-
-@dataclass(frozen=True)
-class S3Access:
-    region: str | None
-    endpoint: Endpoint | None
-    path_style: bool  # usePathStyleAccess: bucket in the path, as local S3 servers need
-
-
-@dataclass(frozen=True)
-class ExportSource:
-    bucket: str
-    manifest_keys: tuple[str, ...]  # manifest-summary.json keys: FULL first after sorting
-    description: dict[str, Any]  # tableDescription as DescribeTable's shape
-    s3: S3Access
-
-
-@dataclass(frozen=True)
-class ExportTarget:
-    bucket: str | None  # None: a local folder
-    prefix: str  # the key prefix in the bucket, or the local folder
-    s3: S3Access
 
 
 def is_export(node: Node) -> bool:

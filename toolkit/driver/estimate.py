@@ -1,38 +1,20 @@
-"""Sizing a run from the source's description: segments, budgets, duration."""
+"""A run's budgets from its config and the source's description, and the snapshot's
+duration, said in the log (the pure sizing is toolkit/logic/sizing.py)."""
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from toolkit.config import SourceConfig, TargetConfig, limits
+from toolkit.config import SourceConfig, TargetConfig
+from toolkit.logic.sizing import on_demand_read_cap, share
 from toolkit.wire.throughput import READ_UNIT_BYTES
 
 log = logging.getLogger("migrator")
 
-SEGMENT_BYTES = 128 * 1024 * 1024  # the Scylla Migrator's rule of thumb: a segment per 128 MB
-MIN_SEGMENTS = 8
 STREAM_RETENTION_SECONDS = 24 * 3600
 WARN_FRACTION = 0.75  # warn well before the retention is reached
-DEFAULT_READ_PERCENT = 0.5  # throughputReadPercent when not given, as in the Migrator
-
-
-def default_segments(description: Mapping[str, Any]) -> int:
-    return segments_for(int(description.get("TableSizeBytes") or 0))
-
-
-def segments_for(size: int) -> int:
-    """A segment per 128 MB, at least 8; a table above 1.28 TB gets larger segments, as
-    many as a run holds."""
-    return min(int(limits.SCAN_SEGMENTS.high), max(MIN_SEGMENTS, math.ceil(size / SEGMENT_BYTES)))
-
-
-def segments_at_once(max_map_tasks: int | None, slots: int | None, segments: int) -> int:
-    """maxMapTasks, else the engine's task slots, else every segment; never more than the
-    segments, nor than one process runs (each is a thread and a connection to each side)."""
-    return min(max_map_tasks or slots or segments, segments, int(limits.MAP_TASKS.high))
 
 
 def read_budget(source: SourceConfig, description: Mapping[str, Any]) -> float | None:
@@ -69,19 +51,6 @@ def _within_cap(explicit: int | None, budget: float, cap: int, table: str) -> fl
             *(explicit, budget, table, cap),
         )
     return budget
-
-
-def on_demand_read_cap(description: Mapping[str, Any]) -> int | None:
-    """OnDemandThroughput.MaxReadRequestUnits when set (-1 or absent: no maximum)."""
-    units = int((description.get("OnDemandThroughput") or {}).get("MaxReadRequestUnits") or 0)
-    return units if units > 0 else None
-
-
-def share(units: int | None, percent: float | None) -> float | None:
-    """The units a run may spend per second; None when nothing limits it (on demand)."""
-    if not units:
-        return None
-    return units * (DEFAULT_READ_PERCENT if percent is None else percent)
 
 
 def write_budget(target: TargetConfig) -> float | None:

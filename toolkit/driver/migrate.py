@@ -19,9 +19,10 @@ from functools import partial
 
 from toolkit.connectors import source_for, target_for
 from toolkit.connectors.base import Part
-from toolkit.driver.estimate import segments_at_once, warn_if_snapshot_is_long
+from toolkit.driver.estimate import warn_if_snapshot_is_long
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
+from toolkit.logic.sizing import segments_at_once
 from toolkit.wire.connections import connect
 from toolkit.wire.retry import stoppable
 from toolkit.wire.stream_reader import StreamReader
@@ -50,7 +51,7 @@ def run_migration(
     stop: threading.Event,
 ) -> MigrationResult:
     config, metrics = options.config, options.metrics
-    connecting = partial(connect, metrics=metrics)
+    connecting = partial(connect, failures=metrics)
     source = source_for(config, connecting)
     target = target_for(config, connecting, None if metrics is None else metrics.writes_failed.inc)
     # Everything is read and checked before the state file exists: a refusal leaves

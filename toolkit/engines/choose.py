@@ -12,6 +12,7 @@ import click
 from toolkit.config import limits
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
+from toolkit.engines.spark_settings import spark_settings
 from toolkit.errors import UserError
 
 ENGINES = ("embedded", "spark")
@@ -72,29 +73,6 @@ def engine_options(command: F) -> F:
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def spark_settings(pairs: Sequence[str]) -> list[tuple[str, str]]:
-    """``KEY=VALUE`` pairs of --spark-conf, as spark-submit's --conf takes them."""
-    settings = []
-    for pair in pairs:
-        key, equals, value = pair.partition("=")
-        if not equals or not key.strip():
-            raise UserError(f"--spark-conf {pair!r}: give KEY=VALUE, e.g. spark.executor.cores=2")
-        settings.append((key.strip(), value))
-    for key, value in settings:
-        refuse_speculation(key, value, f"--spark-conf {key}={value}")
-    return settings
-
-
-def refuse_speculation(key: str, value: str, where: str) -> None:
-    """Speculative tasks run a second copy of a slow task at once: two copies of a
-    shard's turn could land a key's changes out of order (an older value last)."""
-    if key == "spark.speculation" and value.strip().lower() == "true":
-        raise UserError(
-            f"{where}: speculative tasks could write a key's changes out of order; "
-            "the toolkit needs spark.speculation=false"
-        )
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from toolkit.engines.base import Work
-from toolkit.work.workers import wait_for_workers
+from toolkit.engines.workers import wait_for_workers
 
 U = TypeVar("U")
 R = TypeVar("R")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from toolkit.engines.base import Work
-from toolkit.engines.choose import refuse_speculation
+from toolkit.engines.spark_settings import refuse_speculation
 from toolkit.errors import TerminalError, ToolkitError, TransientError, UserError
 
 log = logging.getLogger("migrator")

@@ -1,29 +1,14 @@
-"""spark-submit's entry: the same `toolkit` command, on the Spark engine.
+"""The former spark-submit entry, kept so that commands and scripts naming it still work.
 
-    spark-submit --master spark://host:7077 \\
-        "$(python -m toolkit.engines.submit --path)" migrate --config config.yaml
-
-runs `toolkit migrate --engine spark --config config.yaml` as the driver, with
-spark-submit's master and settings. `--path` prints this file's path.
+A script shim: run by spark-submit as a file, or as `python -m toolkit.engines.submit
+--path`, it runs toolkit/spark_submit.py as __main__ (runpy) with the same arguments,
+so `--path` prints that file's path and any other command runs there, on the Spark
+engine. It imports no toolkit module: the engines stay below the CLI.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from toolkit.cli import main
-
-
-def on_spark(argv: list[str]) -> list[str]:
-    """The command's arguments with --engine spark, unless an engine is named."""
-    if not argv or any(arg == "--engine" or arg.startswith("--engine=") for arg in argv):
-        return argv
-    return [argv[0], "--engine", "spark", *argv[1:]]
-
+import runpy
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--path"]:
-        print(Path(__file__).resolve())
-    else:
-        main(on_spark(sys.argv[1:]))
+    runpy.run_module("toolkit.spark_submit", run_name="__main__", alter_sys=True)

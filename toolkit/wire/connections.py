@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 import botocore.session
@@ -18,7 +18,6 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 
 from toolkit.config import SourceConfig, TargetConfig
 from toolkit.config.alternator import ClientSettings
-from toolkit.driver.metrics import Metrics
 from toolkit.errors import UserError
 from toolkit.wire.dataplane import DataPlane
 from toolkit.wire.http1 import CONNECT_SECONDS
@@ -35,6 +34,12 @@ Section = SourceConfig | TargetConfig
 DEFAULT_LOCAL_REGION = "us-east-1"  # any region signs for a custom endpoint
 
 
+class FailedRequests(Protocol):
+    """Counts the data plane's failed requests: the commands' metrics, when served."""
+
+    def request_failed(self, side: str, operation: str, code: str) -> None: ...
+
+
 @dataclass
 class Connection:
     """Everything needed to talk to one side: source or target."""
@@ -43,7 +48,7 @@ class Connection:
     section: Section
     session: boto3.Session
     region: str
-    metrics: Metrics | None = None  # counts the data plane's failed requests, when served
+    failures: FailedRequests | None = None
     _control: DynamoDBClient | None = field(default=None, init=False, repr=False)
     _streams: DynamoDBStreamsClient | None = field(default=None, init=False, repr=False)
 
@@ -82,8 +87,8 @@ class Connection:
         # On Alternator, stream reads spread over the nodes too: any node serves any shard.
         discovery = self.section.nodes
         nodes = LiveNodes(discovery, pools.get, self.role) if discovery else url
-        metrics, side = self.metrics, self.role
-        on_failure = None if metrics is None else partial(metrics.request_failed, side)
+        failures, side = self.failures, self.role
+        on_failure = None if failures is None else partial(failures.request_failed, side)
         return DataPlane(
             *(nodes, self.region, credentials),
             pools=pools,
@@ -113,7 +118,7 @@ def reuse(client: ClientSettings) -> Reuse:
     return Reuse(connect, seconds(client.max_idle_ms), seconds(client.time_to_live_ms))
 
 
-def connect(role: str, section: Section, metrics: Metrics | None = None) -> Connection:
+def connect(role: str, section: Section, failures: FailedRequests | None = None) -> Connection:
     credentials = section.credentials
     core = botocore.session.Session(profile=credentials.profile) if credentials.profile else None
     with translated("LoadProfile", role):
@@ -136,7 +141,7 @@ def connect(role: str, section: Section, metrics: Metrics | None = None) -> Conn
         )
     if credentials.assume_role is not None:
         _assume_role(session, credentials.assume_role.arn, credentials.assume_role.session_name)
-    return Connection(role, section, session, region, metrics)
+    return Connection(role, section, session, region, failures)
 
 
 def _assume_role(session: boto3.Session, arn: str, session_name: str | None) -> None:

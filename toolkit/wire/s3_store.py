@@ -17,7 +17,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from toolkit.config import SourceConfig, TargetConfig
-from toolkit.config.s3 import S3Access
+from toolkit.config.exports import S3Access
 from toolkit.errors import ServiceError, UserError
 from toolkit.logic.export_files import StoredFile
 from toolkit.wire.connections import connect

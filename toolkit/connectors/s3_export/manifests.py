@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.config.s3 import ExportSource
+from toolkit.config.exports import ExportSource
 from toolkit.connectors.s3_export.files import ExportPart, check_files, first_item
 from toolkit.errors import UserError
 from toolkit.logic.export_format import (

@@ -28,7 +28,7 @@ from tempfile import SpooledTemporaryFile
 from typing import Any
 
 from toolkit.config import MigrationConfig
-from toolkit.config.s3 import ExportTarget
+from toolkit.config.exports import ExportTarget
 from toolkit.connectors.base import Claim, CopyJob, Described, Part, Recorded, Request
 from toolkit.connectors.s3_export.manifest import Export, write_manifests
 from toolkit.errors import UserError

@@ -14,8 +14,8 @@ from typing import Any
 from toolkit.config import MigrationConfig
 from toolkit.connectors.base import Claim, Connect, CopyJob, Described, Page, Part
 from toolkit.connectors.table.fit import check_source_fits
-from toolkit.driver.estimate import default_segments
 from toolkit.errors import UserError
+from toolkit.logic.sizing import default_segments
 from toolkit.logic.table_schema import check_renames, key_schema
 from toolkit.wire.connections import Connection, connect
 from toolkit.wire.retry import RetryPolicy
