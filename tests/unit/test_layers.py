@@ -6,11 +6,16 @@ from pathlib import Path
 
 from tests.import_graph import Graph, circle_arrows, circles, read_graph, upward
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def _listed(arrows: list[tuple[str, str]]) -> str:
     return "\n".join(f"  {a} -> {b}" for a, b in arrows)
+
+
+def test_the_whole_tree_is_read() -> None:
+    files = set(read_graph(ROOT).lines)
+    assert {"toolkit/driver/migrate.py", "verify/command.py", "mutator/run.py"} <= files
 
 
 def test_no_import_runs_up_the_layers() -> None:
