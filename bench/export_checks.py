@@ -33,7 +33,7 @@ from common import print_table
 
 from tests.fakes.s3_server import ExportWriter, s3_client, s3_server
 from toolkit.config.exports import ExportSource, S3Access
-from toolkit.connectors.s3_export.manifests import load_exports
+from toolkit.connectors.s3_export.loading import load_exports
 from toolkit.logic.export_format import parse_files, parse_summary
 from toolkit.wire.s3_store import S3Store
 

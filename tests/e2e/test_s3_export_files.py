@@ -18,7 +18,7 @@ from tests.fakes.s3_server import ExportWriter, files_done, s3_client
 from tests.helpers import REPO, run_cli
 from tests.tables import create_table, load, section, table_state, write_config
 from toolkit.connectors.s3_export.files import ExportPart
-from toolkit.connectors.s3_export.manifests import exports_named
+from toolkit.connectors.s3_export.loading import exports_named
 from toolkit.logic.export_format import parse_summary
 from toolkit.wire.s3_store import LocalStore
 

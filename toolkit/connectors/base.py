@@ -14,7 +14,7 @@ the driver.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,6 +23,7 @@ from toolkit.config import MigrationConfig
 from toolkit.wire.connections import Connection, Section
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.stream_setup import Followed, StreamPlan
+from toolkit.wire.writer import BatchWriter
 
 Request = dict[str, Any]  # BatchWriteItem's PutRequest or DeleteRequest
 Recorded = Callable[[str], "str | None"]  # a value the run's state holds, by name
@@ -35,7 +36,10 @@ class Claim:
 
     name: str
     value: str
-    hint: str
+    hint: str  # what to do when a run brings another value
+
+
+ANOTHER_TABLE = "use another --state for another table"
 
 
 @dataclass(frozen=True)
@@ -115,36 +119,64 @@ class Source(Protocol):
     name: str  # the table (or export) the log names
     parts_at_once: int | None  # a default when maxMapTasks is not set (None: every part)
 
-    def describe(self) -> Described: ...
-    def claims(self, described: Described) -> list[Claim]: ...
-    def waves(self, described: Described) -> list[list[Part]]: ...
+    def describe(self) -> Described:
+        """Read and check everything the run needs of the source; nothing is written."""
+        ...
+
+    def claims(self, described: Described) -> list[Claim]:
+        """What the state must keep the same for a resumed run (the table, its segments)."""
+        ...
+
+    def waves(self, described: Described) -> list[list[Part]]:
+        """Every part, in waves copied one after the other."""
+        ...
+
     def plan_stream(
         self, described: Described, followed: Followed, accept_existing: bool
-    ) -> StreamPlan: ...
+    ) -> StreamPlan:
+        """The stream to replay (its live table is ``described.live``), or a refusal."""
+        ...
+
     def reader(
         self, job: CopyJob, share: float, connections: int, policy: RetryPolicy
-    ) -> AbstractContextManager[Reader]: ...
+    ) -> AbstractContextManager[Reader]:
+        """A reader of parts for one process, with ``share`` of the read budget."""
+        ...
 
 
 class Target(Protocol):
-    name: str
+    name: str  # the table (or path) the log names
     takes_changes: bool  # a stream's changes can be replayed into it
 
-    def check(self, described: Described) -> Any: ...
-    def claims(self) -> list[Claim]: ...
-    def begin(self, recorded: Recorded) -> dict[str, str]: ...
-    def prepare(self, described: Described, checked: Any, stop: threading.Event) -> None: ...
-    def address(self, part: Part) -> Part: ...
-    def writer(
-        self, job: CopyJob, share: float, connections: int, policy: RetryPolicy
-    ) -> AbstractContextManager[Writer]: ...
-    def changes_writer(self, job: CopyJob, connections: int, policy: RetryPolicy) -> Any:
-        """The replay's writer (a BatchWriter), for a target that takes changes."""
+    def check(self, described: Described) -> Any:
+        """Reach the target and refuse what cannot work, before the state file exists;
+        what it learnt goes to ``prepare``."""
         ...
 
-    def finish(self, described: Described, files: Mapping[str, tuple[int, Any]]) -> None: ...
+    def claims(self) -> list[Claim]: ...
 
+    def begin(self, recorded: Recorded) -> dict[str, str]:
+        """Before anything is written: the facts to record for a new run (or refuse it)."""
+        ...
 
-def whole(parts: Sequence[Part]) -> bool:
-    """Whether no part of these is resumed within (each is recorded whole)."""
-    return not any(part.resumable for part in parts)
+    def prepare(self, described: Described, checked: Any, stop: threading.Event) -> None:
+        """Create or check what the parts are written into."""
+        ...
+
+    def address(self, part: Part) -> Part:
+        """The part as the state records it (a target that keeps parts whole says so)."""
+        ...
+
+    def writer(
+        self, job: CopyJob, share: float, connections: int, policy: RetryPolicy
+    ) -> AbstractContextManager[Writer]:
+        """A writer of parts for one process, with ``share`` of the write budget."""
+        ...
+
+    def changes_writer(self, job: CopyJob, connections: int, policy: RetryPolicy) -> BatchWriter:
+        """The replay's writer, on a target that takes changes."""
+        ...
+
+    def finish(self, described: Described, files: Mapping[str, tuple[int, Any]]) -> None:
+        """Every part is copied: write what closes the copy (an export's manifests)."""
+        ...

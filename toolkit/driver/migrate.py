@@ -95,7 +95,7 @@ def _stopped(stop: threading.Event, when: str) -> bool:
 
 def _plan_stream(run: _Run) -> StreamPlan | None:
     """The stream to replay, decided before any table is touched (None: no replay)."""
-    if not run.config.target.stream_changes:
+    if not (run.config.target.stream_changes and run.target.takes_changes):
         return None
     followed = Followed(run.state.get("stream"), str(run.state.path))
     return run.source.plan_stream(run.described, followed, run.options.accept_existing_stream)

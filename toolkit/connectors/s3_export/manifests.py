@@ -1,94 +1,81 @@
-"""An S3 export's manifests, read and checked before any table is touched.
-
-Every listed export's summary and file manifest (and their checksums), the order of
-the exports (the FULL one first, then each INCREMENTAL one after the one before),
-every data file as one listing per export shows it, and the key schema of the
-export's first item against source.tableDescription.
-"""
+"""The manifests an export target writes last, once every data file is uploaded."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
 from typing import Any
 
 import orjson
 
-from toolkit.config.exports import ExportSource
-from toolkit.connectors.s3_export.files import ExportPart, check_files, first_item
-from toolkit.errors import UserError
-from toolkit.logic.export_format import (
-    ExportFormatError,
-    check_checksum,
-    key_problem,
-    order_exports,
-    parse_files,
-    parse_summary,
-)
-from toolkit.logic.table_schema import key_schema, show
+from toolkit.config import MigrationConfig
+from toolkit.logic.export_format import DataFile, files_manifest, md5_base64, show_time
+from toolkit.logic.table_schema import create_table_request
 from toolkit.wire.s3_store import Store
 
 
-def load_exports(store: Store, export: ExportSource) -> list[ExportPart]:
-    """Every listed export's summary and file list, checked and put in order."""
-    parts: dict[str, ExportPart] = {}
-    for key in export.manifest_keys:
-        raw = _read(store, key, "manifest")
-        summary = parse_summary(raw, key, store.url(key))
-        doc = orjson.loads(raw)
-        files_raw = _read(store, summary.files_key, "file manifest")
-        check_checksum(
-            files_raw, summary.files_md5, f"the file manifest {store.url(summary.files_key)}"
-        )
-        files = parse_files(files_raw, summary, doc)
-        counts = [f.item_count for f in files if f.item_count is not None]
-        complete = summary.item_count is not None and len(counts) == len(files)
-        if complete and sum(counts) != summary.item_count:
-            raise ExportFormatError(
-                f"{store.url(key)} counts {summary.item_count} items but its data files "
-                f"{sum(counts)}: the export is incomplete or damaged"
-            )
-        parts[summary.export_arn] = ExportPart(summary, files)
-    ordered = [parts[s.export_arn] for s in order_exports([p.summary for p in parts.values()])]
-    for part in ordered:  # one listing per export, before any data file is read
-        check_files(store, part, in_place=part.summary.bucket == export.bucket)
-    return ordered
+@dataclass(frozen=True)
+class Export:
+    store: Store
+    prefix: str  # keys of the export start with it ("" for a local folder)
+    absolute: bool  # keys in the manifests from the bucket's root (S3), or relative (a folder)
+    export_id: str
+    started: datetime
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def named(self, name: str) -> str:
+        return self.key(name) if self.absolute else name
 
 
-def check_first_item(store: Store, parts: list[ExportPart], description: dict[str, Any]) -> None:
-    """An export of another table is refused before any write, from its first item."""
-    keys = key_schema(description)
-    types = {k.name: k.type for k in keys}
-    recorded = parts[0].summary.table_key_schema
-    wanted = tuple(sorted((k.name, k.role) for k in keys))
-    if recorded is not None and tuple(sorted(recorded)) != wanted:
-        raise UserError(
-            f"the export {parts[0].summary.key} was written from a table with key schema "
-            f"{list(recorded)}, but source.tableDescription says [{show(keys)}]; "
-            "fix tableDescription"
-        )
-    for data_file in parts[0].files:
-        item = first_item(store, parts[0].summary, data_file)
-        if item is None:
-            continue
-        problem = key_problem(item, types)
-        if problem is not None:
-            raise UserError(
-                f"the export {store.url(parts[0].summary.key)} does not match "
-                f"source.tableDescription [{show(keys)}]: in its first item, {problem}; "
-                "is it an export of another table?"
-            )
-        return
+def write_manifests(
+    export: Export,
+    done: Mapping[str, tuple[int, Any]],
+    source: dict[str, Any],
+    config: MigrationConfig,
+) -> str:
+    """manifest-files.json, then manifest-summary.json (whose key is returned)."""
+    description = renamed_description(source, config.rename_map)
+    files = [
+        DataFile(export.named(name), items, detail["md5"], detail["etag"] or None)
+        for name, (items, detail) in sorted(done.items())
+    ]
+    manifest = files_manifest(files)
+    _put(export, "manifest-files.json", manifest)
+    table_arn = description.get("TableArn", description["TableName"])
+    summary = {
+        "version": "2020-06-30",
+        "exportArn": f"{table_arn}/export/{export.export_id}",
+        "startTime": show_time(export.started),
+        "endTime": show_time(datetime.now(UTC)),
+        "tableArn": description.get("TableArn"),
+        "tableId": description.get("TableId"),
+        "exportTime": show_time(export.started),
+        "manifestFilesS3Key": export.named("manifest-files.json"),
+        "manifestFilesMd5Checksum": md5_base64(manifest),
+        "billedSizeBytes": sum(detail["bytes"] for _, detail in done.values()),
+        "itemCount": sum(items for items, _ in done.values()),
+        "outputFormat": "DYNAMODB_JSON",
+        "exportType": "FULL_EXPORT",
+        "tableKeySchema": description["KeySchema"],
+        "tableAttributeDefinitions": description["AttributeDefinitions"],
+    }
+    if export.absolute:
+        summary |= {"s3Bucket": getattr(export.store, "bucket", None), "s3Prefix": export.prefix}
+    _put(export, "manifest-summary.json", orjson.dumps(summary))
+    return export.key("manifest-summary.json")
 
 
-def exports_named(store: Store, parts: list[ExportPart], shown: int = 3) -> str:
-    """The exports of a load, in the order they are applied: all of them, or the first few."""
-    urls = [store.url(p.summary.key) for p in parts]
-    more = f" and {len(urls) - shown} more" if len(urls) > shown else ""
-    names = ", ".join(urls[:shown]) + more
-    return f"the export {names}" if len(urls) == 1 else f"{len(urls)} exports ({names})"
+def renamed_description(description: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    """The key schema and attribute definitions as the export's items name them."""
+    request = create_table_request(
+        description, description["TableName"], "PAY_PER_REQUEST", renames
+    )
+    return {**description, **{k: request[k] for k in ("KeySchema", "AttributeDefinitions")}}
 
 
-def _read(store: Store, key: str, what: str) -> bytes:
-    try:
-        return store.get(key)
-    except UserError as error:
-        raise UserError(f"cannot read the export's {what}: {error}") from None
+def _put(export: Export, name: str, body: bytes) -> None:
+    export.store.put(export.key(name), BytesIO(body))

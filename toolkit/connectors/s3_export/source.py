@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.config import MigrationConfig
 from toolkit.connectors.base import Claim, Connect, CopyJob, Described, Page, Part
 from toolkit.connectors.s3_export.files import ExportPart, file_pages
-from toolkit.connectors.s3_export.manifests import check_first_item, exports_named, load_exports
+from toolkit.connectors.s3_export.loading import check_first_item, exports_named, load_exports
 from toolkit.errors import UserError
 from toolkit.logic.export_format import show_time
 from toolkit.logic.table_schema import check_renames, key_schema, show

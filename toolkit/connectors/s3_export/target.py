@@ -30,11 +30,12 @@ from typing import Any
 from toolkit.config import MigrationConfig
 from toolkit.config.exports import ExportTarget
 from toolkit.connectors.base import Claim, CopyJob, Described, Part, Recorded, Request
-from toolkit.connectors.s3_export.manifest import Export, write_manifests
+from toolkit.connectors.s3_export.manifests import Export, write_manifests
 from toolkit.errors import UserError
 from toolkit.logic.export_format import item_line
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.s3_store import LocalStore, Store, s3_store
+from toolkit.wire.writer import BatchWriter
 
 log = logging.getLogger("migrator")
 SPOOL_BYTES = 64 * 1024 * 1024  # a data file is kept in memory up to this size
@@ -102,8 +103,8 @@ class ExportTargetSide:
     ) -> Iterator[FileWriter]:
         yield FileWriter(self.store, _prefix(self.target))
 
-    def changes_writer(self, job: CopyJob, connections: int, policy: RetryPolicy) -> Any:
-        raise AssertionError("an export target takes no stream changes (checked by the config)")
+    def changes_writer(self, job: CopyJob, connections: int, policy: RetryPolicy) -> BatchWriter:
+        raise AssertionError("an export takes no stream changes: the driver asks takes_changes")
 
     def finish(self, described: Described, files: Mapping[str, tuple[int, Any]]) -> None:
         assert self.export is not None  # begun

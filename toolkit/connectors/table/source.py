@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from toolkit.config import MigrationConfig
-from toolkit.connectors.base import Claim, Connect, CopyJob, Described, Page, Part
+from toolkit.connectors.base import ANOTHER_TABLE, Claim, Connect, CopyJob, Described, Page, Part
 from toolkit.connectors.table.fit import check_source_fits
 from toolkit.errors import UserError
 from toolkit.logic.sizing import default_segments
@@ -23,8 +23,6 @@ from toolkit.wire.scan import Table, scan_answers
 from toolkit.wire.schema import describe_source, ttl_attribute
 from toolkit.wire.stream_setup import Followed, StreamPlan, plan_stream, refuse_stream_on_tablets
 from toolkit.wire.throughput import shared
-
-SAME_TABLE = "use another --state for another table"
 
 
 class TableSource:
@@ -50,7 +48,7 @@ class TableSource:
     def claims(self, described: Described) -> list[Claim]:
         segments = str(self._segments(described.description))
         return [
-            Claim("source table", self.name, SAME_TABLE),
+            Claim("source table", self.name, ANOTHER_TABLE),
             Claim("scan segments", segments, "keep scanSegments, or use a new --state"),
         ]
 

@@ -14,7 +14,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from toolkit.config import MigrationConfig
-from toolkit.connectors.base import Claim, Connect, CopyJob, Described, Part, Recorded, Request
+from toolkit.connectors.base import (
+    ANOTHER_TABLE,
+    Claim,
+    Connect,
+    CopyJob,
+    Described,
+    Part,
+    Recorded,
+    Request,
+)
 from toolkit.logic.table_identity import refuse_same_table
 from toolkit.logic.tablets import TabletsChoice
 from toolkit.wire.connections import connect
@@ -58,7 +67,7 @@ class TableTarget:
         )
 
     def claims(self) -> list[Claim]:
-        return [Claim("target table", self.name, "use another --state for another table")]
+        return [Claim("target table", self.name, ANOTHER_TABLE)]
 
     def begin(self, recorded: Recorded) -> dict[str, str]:
         return {}
