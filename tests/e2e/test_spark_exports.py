@@ -62,6 +62,18 @@ def killed_mid_copy(run: Run, files: int) -> tuple[Files, str]:
     return killed, run.output(first)[1]
 
 
+def resumed(run: Run, killed: tuple[Files, str], opening: str, files: int, items: int) -> None:
+    """The same command again, to its end: both runs open with ``opening`` (which names
+    the engine), and it copies only the files not recorded before the kill, once each."""
+    recorded, err = killed
+    out, resumed_err = run.finish(run.migrate(*SPARK))
+    assert opening in err and opening in resumed_err, resumed_err
+    assert copied(out) == items - sum(count for count, _ in recorded.values())
+    after = files_recorded(run.state)
+    assert len(after) == files and all(after[key] == recorded[key] for key in recorded)
+    assert sum(count for count, _ in after.values()) == items
+
+
 def keys(numbers: Iterable[int]) -> list[str]:
     return [f"k{n:05d}" for n in numbers]
 
@@ -163,14 +175,8 @@ def test_an_export_source_on_spark_killed_mid_load_resumes_with_the_files_not_re
     assert gone, f"no full export's file among those recorded: {sorted(killed)}"
     for k in gone:
         target_client.delete_item(TableName=table_name, Key={"id": {"S": k}})
-    out, resumed = run.finish(run.migrate(*SPARK))
-
     opening = f"into {table_name}: {files} data files, 2 at a time, on the spark engine"
-    assert opening in err and opening in resumed, resumed
-    assert copied(out) == lines - sum(count for count, _ in killed.values())
-    after = files_recorded(run.state)
-    assert len(after) == files and all(after[key] == killed[key] for key in killed)
-    assert sum(count for count, _ in after.values()) == lines
+    resumed(run, (killed, err), opening, files, lines)
     # The incremental exports were applied after the full one, in their order: the
     # target is the expected table but for the items deleted above.
     source = table_state(endpoints.source, table_name, ["id"])
@@ -197,13 +203,8 @@ def test_a_table_to_an_export_on_spark_killed_mid_copy_resumes_and_reads_back_id
 
     killed, err = killed_mid_copy(run, SEGMENTS)
     uploaded = {key: modified(client, name, f"spark/{key}") for key in killed}
-    out, resumed = run.finish(run.migrate(*SPARK))
-
     opening = f"into s3://{name}/spark: {SEGMENTS} segments, 2 at a time, on the spark engine"
-    assert opening in err and opening in resumed, resumed
-    assert copied(out) == ITEMS - sum(count for count, _ in killed.values())
-    after = files_recorded(run.state)
-    assert len(after) == SEGMENTS and all(after[key] == killed[key] for key in killed)
+    resumed(run, (killed, err), opening, SEGMENTS, ITEMS)
     # The files uploaded before the kill are the ones the manifest lists: not written again.
     assert {key: modified(client, name, f"spark/{key}") for key in killed} == uploaded
     summary = orjson.loads(
