@@ -171,7 +171,7 @@ def test_an_export_source_on_spark_killed_mid_load_resumes_with_the_files_not_re
     killed, err = killed_mid_copy(run, files)
     # Items of the files recorded done, which no incremental export touches, are deleted
     # from the target: a resume that loaded those files again would bring them back.
-    gone = [k for key in killed for k in per_file.get(key, [])]
+    gone = {k for key in killed for k in per_file.get(key, [])}
     assert gone, f"no full export's file among those recorded: {sorted(killed)}"
     for k in gone:
         target_client.delete_item(TableName=table_name, Key={"id": {"S": k}})
@@ -180,7 +180,7 @@ def test_an_export_source_on_spark_killed_mid_load_resumes_with_the_files_not_re
     # The incremental exports were applied after the full one, in their order: the
     # target is the expected table but for the items deleted above.
     source = table_state(endpoints.source, table_name, ["id"])
-    expected = {key: item for key, item in source.items() if item["id"]["S"] not in set(gone)}
+    expected = {key: item for key, item in source.items() if item["id"]["S"] not in gone}
     assert table_state(endpoints.target, table_name, ["id"]) == expected
 
 
