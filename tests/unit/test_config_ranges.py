@@ -266,6 +266,7 @@ class Cluster:
 
     name = "spark"
     in_process = False
+    one_machine = False
     parallelism = 10_000
 
     def run(self, *args: object) -> None:

@@ -147,6 +147,7 @@ class Source(Protocol):
 class Target(Protocol):
     name: str  # the table (or path) the log names
     takes_changes: bool  # a stream's changes can be replayed into it
+    local_files: bool  # parts are written into a folder of the machine that copies them
 
     def check(self, described: Described) -> Any:
         """Reach the target and refuse what cannot work, before the state file exists;

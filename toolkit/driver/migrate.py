@@ -22,6 +22,7 @@ from toolkit.connectors.base import Part
 from toolkit.driver.estimate import warn_if_snapshot_is_long
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
+from toolkit.errors import UserError
 from toolkit.logic.sizing import segments_at_once
 from toolkit.wire.connections import connect
 from toolkit.wire.retry import stoppable
@@ -58,6 +59,12 @@ def run_migration(
     # every table and file as it was.
     described = source.describe()
     checked = target.check(described)
+    if target.local_files and not options.engine.one_machine:
+        raise UserError(
+            f"target.path {target.name} is a folder of this machine, but the Spark engine's "
+            "executors may run on others, each writing its data files to its own disk: give "
+            "an s3:// path, or run with --master local[N] or on the embedded engine"
+        )
     state = RunState(options.state_path)
     progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.

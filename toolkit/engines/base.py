@@ -32,6 +32,11 @@ class Engine(Protocol):
     in_process: bool  # units run on this process's threads, sharing its tools and state
 
     @property
+    def one_machine(self) -> bool:
+        """Every unit runs on this machine: its folders are theirs too."""
+        ...
+
+    @property
     def parallelism(self) -> int | None:
         """Units the engine can run at once (a cluster's task slots); None: no own limit."""
         ...

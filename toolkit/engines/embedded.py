@@ -22,6 +22,7 @@ R = TypeVar("R")
 class EmbeddedEngine:
     name = "embedded"
     in_process = True
+    one_machine = True
 
     @property
     def parallelism(self) -> int | None:

@@ -68,6 +68,11 @@ class SparkEngine:
         self._context = context
 
     @property
+    def one_machine(self) -> bool:
+        """local[N] and local-cluster[...] run every executor on this machine."""
+        return str(self._context.master).startswith("local")
+
+    @property
     def parallelism(self) -> int | None:
         """Task slots of the cluster, as Spark counts them."""
         return int(self._context.defaultParallelism)

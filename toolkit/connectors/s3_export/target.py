@@ -50,6 +50,7 @@ class ExportTargetSide:
         self.config, self.target = config, target
         self.store = _store(config, target)
         self.name = self.store.url(_prefix(target))
+        self.local_files = target.bucket is None
         self.export: Export | None = None  # once begun
 
     def check(self, described: Described) -> None:

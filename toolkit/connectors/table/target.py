@@ -36,6 +36,7 @@ from toolkit.wire.writer import BatchWriter, TargetCapabilities
 
 class TableTarget:
     takes_changes: bool = True
+    local_files: bool = False
 
     def __init__(
         self,
