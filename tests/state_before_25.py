@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tests.fakes.s3_server import s3_section
 from tests.helpers import REPO
-from tests.s3_server import s3_section
 from tests.tables import plane, section, write_config
 
 if TYPE_CHECKING:

@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.conftest import Endpoints
-from tests.fault_proxy import FaultProxy, Page
-from tests.fixed_arn_streams import FixedArnStreams
+from tests.fakes.fault_proxy import FaultProxy, Page
+from tests.fakes.fixed_arn_streams import FixedArnStreams
+from tests.fakes.s3_server import ExportWriter, s3_client, s3_server
 from tests.helpers import CACHE_DIR, REPO, free_port
-from tests.s3_server import ExportWriter, s3_client, s3_server
 from tests.scenario import progress
 from tests.state_before_25 import (
     EXPORT_LOAD,

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from tests.stream_server import StreamServer
+from tests.fakes.stream_server import StreamServer
 
 NEVER = 10.0**9  # seconds: shards that never roll over
 

@@ -22,9 +22,9 @@ import orjson
 import pytest
 
 from tests.conftest import Endpoints
-from tests.fixed_arn_streams import FixedArnStreams
+from tests.fakes.fixed_arn_streams import FixedArnStreams
+from tests.fakes.s3_server import s3_client
 from tests.helpers import run_cli
-from tests.s3_server import s3_client
 from tests.state_before_25 import (
     EXPORT_LOAD,
     FIXED_ARN,
