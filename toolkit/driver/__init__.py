@@ -1,1 +1,1 @@
-"""The driver: the commands, the orchestration that plans and records a run."""
+"""The driver: the commands, and the one orchestration that plans and records a run."""

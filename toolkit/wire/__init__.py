@@ -1,1 +1,2 @@
-"""The wire and its clients: signed HTTP (data plane), boto3 (control plane), S3."""
+"""The wire and its clients: signed HTTP (the data plane, its Scan loop and its
+BatchWriter), boto3 (the control plane), S3."""

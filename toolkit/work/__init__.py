@@ -1,1 +1,1 @@
-"""The migration's units of work: copy a segment, replay shards, write; the state."""
+"""The migration's units of work (copy a part, replay shards) and the run's state."""
