@@ -226,10 +226,13 @@ class RunState:
         key = orjson.dumps(last_key) if last_key is not None else None
         self._touched = True
         with self._mutex:
+            # An upsert: a segment's first checkpoint makes its row if segments() did not.
             self._db.execute(
-                "UPDATE segments SET last_key = ?, items = items + ?, pages = pages + 1, "
-                "done = ? WHERE segment = ?",
-                (key, items, int(last_key is None), segment),
+                "INSERT INTO segments (segment, last_key, items, pages, done) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT (segment) DO UPDATE SET "
+                "last_key = excluded.last_key, items = items + excluded.items, "
+                "pages = pages + 1, done = excluded.done",
+                (segment, key, items, int(last_key is None)),
             )
         self._checkpointed()
 
