@@ -48,6 +48,14 @@ class Ledger:
                 todo.append(PartStart(part, position))
         return Standing(todo, done, items)
 
+    def all_done(self, parts: Sequence[Part]) -> bool:
+        """Whether every part is recorded as done (cheaper than ``standing``: no starts)."""
+        segments = self.state.segments_done() if any(p.group is None for p in parts) else set()
+        files = {g: self.state.export_files_done(g) for g in {p.group for p in parts} if g}
+        return all(
+            p.number in segments if p.group is None else p.key in files[p.group] for p in parts
+        )
+
     def page(self, part: Part, position: Any, items: int) -> None:
         """A resumable part's page is written: go on after ``position`` (None: it is done)."""
         self.state.checkpoint(part.number, position, items)

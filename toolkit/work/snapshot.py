@@ -85,7 +85,7 @@ class PartsCopier:
             pass  # asked to stop while retrying: the unwritten page is not recorded
         finally:
             self.progress.finished()
-        complete = not any(self.ledger.standing(wave).todo for wave in self.waves)
+        complete = all(self.ledger.all_done(wave) for wave in self.waves)
         seconds = time.monotonic() - started
         items, size, expired = (sum(getattr(c, n) for c in self._copied) for n in _SUMMED)
         return SnapshotSummary(items, size, seconds, expired, complete)

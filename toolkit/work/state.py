@@ -221,6 +221,12 @@ class RunState:
             for seg, key, items, done in rows
         ]
 
+    def segments_done(self) -> set[int]:
+        """The segments recorded as done: a set, with no row turned into an object."""
+        with self._mutex:
+            rows = self._db.execute("SELECT segment FROM segments WHERE done").fetchall()
+        return {segment for (segment,) in rows}
+
     def checkpoint(self, segment: int, last_key: dict[str, Any] | None, items: int) -> None:
         """A page is written: continue after ``last_key``; None means the segment is done."""
         key = orjson.dumps(last_key) if last_key is not None else None
