@@ -16,9 +16,10 @@ import time
 import uuid
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from toolkit.connectors import source_for, target_for
-from toolkit.connectors.base import Part
+from toolkit.connectors.base import Described, Part, Source, Target
 from toolkit.driver.estimate import warn_if_snapshot_is_long
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
@@ -51,30 +52,14 @@ def run_migration(
     status: ReplayStatus,
     stop: threading.Event,
 ) -> MigrationResult:
-    config, metrics = options.config, options.metrics
-    connecting = partial(connect, failures=metrics)
-    source = source_for(config, connecting)
-    target = target_for(config, connecting, None if metrics is None else metrics.writes_failed.inc)
-    # Everything is read and checked before the state file exists: a refusal leaves
-    # every table and file as it was.
-    described = source.describe()
-    checked = target.check(described)
-    if target.local_files and not options.engine.one_machine:
-        raise UserError(
-            f"target.path {target.name} is a folder of this machine, but the Spark engine's "
-            "executors may run on others, each writing its data files to its own disk: give "
-            "an s3:// path, or run with --master local[N] or on the embedded engine"
-        )
+    source, target, described, checked = _checked_sides(options)
     state = RunState(options.state_path)
-    progress, status = watched(progress, status, state, metrics)
+    progress, status = watched(progress, status, state, options.metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
         run = _Run(options, source, target, described, state, progress, stop, checked)
-        for claim in [*source.claims(described), *target.claims()]:
-            state.claim(claim.name, claim.value, claim.hint)
-        plan = _plan_stream(run)
-        facts = target.begin(state.get)
+        plan, facts = _claimed(run)
         if _stopped(stop, "before any table was touched"):
             return MigrationResult(None, None)
         state.touching()
@@ -91,6 +76,32 @@ def run_migration(
         return MigrationResult(snapshot, _replay(run, status))
     finally:
         state.close(drop_if_untouched=True)
+
+
+def _checked_sides(options: MigrateOptions) -> tuple[Source, Target, Described, Any]:
+    """Both sides, read and checked before the state file exists: a refusal leaves every
+    table and file as it was. What the target's check learnt goes to its preparation."""
+    config, metrics = options.config, options.metrics
+    connecting = partial(connect, failures=metrics)
+    source = source_for(config, connecting)
+    target = target_for(config, connecting, None if metrics is None else metrics.writes_failed.inc)
+    described = source.describe()
+    checked = target.check(described)
+    if target.local_files and not options.engine.one_machine:
+        raise UserError(
+            f"target.path {target.name} is a folder of this machine, but the Spark engine's "
+            "executors may run on others, each writing its data files to its own disk: give "
+            "an s3:// path, or run with --master local[N] or on the embedded engine"
+        )
+    return source, target, described, checked
+
+
+def _claimed(run: _Run) -> tuple[StreamPlan | None, dict[str, str]]:
+    """The state claimed for this run, the stream planned, the target's new facts: all
+    decided before anything is written."""
+    for claim in [*run.source.claims(run.described), *run.target.claims()]:
+        run.state.claim(claim.name, claim.value, claim.hint)
+    return _plan_stream(run), run.target.begin(run.state.get)
 
 
 def _stopped(stop: threading.Event, when: str) -> bool:
