@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import Endpoints
 from tests.servers.test_export_bytes import Tally
 from tests.tables import create_table, section
+from tests.unit.test_config_ranges import Cluster  # executors on other machines
 from toolkit.config import parse_config
 from toolkit.driver.migrate import run_migration
 from toolkit.driver.migration import MigrateOptions
@@ -19,18 +20,6 @@ from toolkit.errors import UserError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-
-class Cluster:
-    """A Spark engine whose executors run on other machines (a spark:// master)."""
-
-    name = "spark"
-    in_process = False
-    one_machine = False
-    parallelism = 4
-
-    def run(self, *args: object) -> None:
-        raise AssertionError("nothing may be copied")
 
 
 def test_a_local_export_folder_is_refused_on_a_cluster(
