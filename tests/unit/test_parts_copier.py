@@ -196,7 +196,7 @@ def test_waves_run_in_order_and_a_stop_after_one_leaves_the_next_for_the_next_ru
     engine, work = InOrder(stop_after_runs=1), Whole()
     first = copier(state, waves, engine, work).run()
     assert not first.complete and engine.runs == [["full/0", "full/1", "full/2"]]
-    assert Ledger(state).files("full") == {f"f{n}": (3, {"md5": f"f{n}"}) for n in range(3)}
+    assert Ledger(state).files(waves[0]) == {f"f{n}": (3, {"md5": f"f{n}"}) for n in range(3)}
     engine = InOrder()
     second = copier(state, waves, engine, work).run()
     assert second.complete and engine.runs == [[], ["incremental/0", "incremental/1"]]

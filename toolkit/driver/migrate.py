@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from toolkit.connectors import source_for, target_for
-from toolkit.connectors.base import Described, Part, Source, Target
+from toolkit.connectors.base import Described, Source, Target
 from toolkit.driver.estimate import warn_if_snapshot_is_long
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
@@ -160,17 +160,11 @@ def _snapshot(run: _Run) -> SnapshotSummary | None:
     copier = PartsCopier(waves, work, engine, ledger, run.progress, run.stop, workers, shared)
     summary = copier.run()
     if summary.complete:
-        run.target.finish(described, _files(run, waves))
+        run.target.finish(described, ledger.files([p for wave in waves for p in wave]))
         run.state.put("snapshot", "done")
         if not config.target.stream_changes:
             log.info("Done transferring table snapshot")
     return summary
-
-
-def _files(run: _Run, waves: list[list[Part]]) -> dict[str, tuple[int, object]]:
-    """The parts recorded whole, by file key, for a target that lists them at its end."""
-    groups = {part.group for wave in waves for part in wave if part.group is not None}
-    return {key: done for group in groups for key, done in Ledger(run.state).files(group).items()}
 
 
 def _spark_rounds(run: _Run, settings: ReplaySettings, arn: str) -> RoundsPlan:

@@ -66,6 +66,7 @@ class Ledger:
         else:
             self.state.export_file_done(part.group, part.key, items, detail)
 
-    def files(self, group: str) -> dict[str, tuple[int, Any]]:
-        """The parts recorded whole under ``group``: file key -> (items, detail)."""
-        return self.state.export_files_done(group)
+    def files(self, parts: Sequence[Part]) -> dict[str, tuple[int, Any]]:
+        """Of these parts' groups, the files recorded whole: file key -> (items, detail)."""
+        groups = {part.group for part in parts if part.group is not None}
+        return {k: v for g in groups for k, v in self.state.export_files_done(g).items()}
