@@ -14,42 +14,24 @@ from pathlib import Path
 from toolkit.config import limits
 from toolkit.config.alternator import ALTERNATOR_MAX_BATCH, DYNAMODB_MAX_BATCH, NodeDiscovery
 from toolkit.config.endpoint import Endpoint
-from toolkit.config.model import MigrationConfig, Rename, SourceConfig, TargetConfig
+from toolkit.config.model import MigrationConfig, SourceConfig, TargetConfig
 from toolkit.config.reader import Node, read_yaml, show
+from toolkit.config.renames import read_renames
 from toolkit.config.s3 import check_pair
 from toolkit.config.sections import read_source, read_target
+from toolkit.config.tables import has_tables, read_tables, shared_sections
 from toolkit.config.validation import read_validation
 from toolkit.errors import UserError
 
 __all__ = ["ALTERNATOR_MAX_BATCH", "DYNAMODB_MAX_BATCH", "Endpoint", "NodeDiscovery"]
 __all__ += ["MigrationConfig", "SourceConfig", "TargetConfig"]
 _TOP_KEYS: tuple[str, ...] = ("source", "target", "renames", "savepoints", "validation")
-_TOP_KEYS += ("skipSegments", "metricsPort")
+_TOP_KEYS += ("skipSegments", "metricsPort", "tables")
 _INERT_TOP = {
     "skipTokenRanges": "it applies to Cassandra sources only",
     "skipParquetFiles": "it applies to Parquet sources only",
 }
 _SAVEPOINTS = ("path", "intervalSeconds", "enableParquetFileTracking")
-
-
-def _renames(root: Node) -> tuple[Rename, ...]:
-    renames: list[Rename] = []
-    firsts: dict[tuple[str, str], int] = {}
-    for i, item in enumerate(root.items("renames")):
-        if not isinstance(item, dict):
-            root.wrong(f"renames[{i}]", item, "a mapping with from and to")
-        node = Node(root.origin, f"renames[{i}]", item, root.notes)
-        node.only(("from", "to"))
-        names = {
-            key: node.text(key) or node.fail(key, "is missing", "give both from and to")
-            for key in ("from", "to")
-        }
-        for key, name in names.items():
-            first = firsts.setdefault((key, name), i)
-            if first != i:
-                node.fail(key, f"repeats renames[{first}].{key} ({name!r})", "keep one of them")
-        renames.append(Rename(names["from"], names["to"]))
-    return tuple(renames)
 
 
 def _top_level_extras(root: Node) -> None:
@@ -80,12 +62,15 @@ def parse_config(data: object, origin: str = "config") -> MigrationConfig:
         raise UserError(f"{origin}: the top level must be a mapping, got {show(data)}; {fix}")
     root = Node(origin, "", data, [])
     root.only((*_TOP_KEYS, *_INERT_TOP))
+    selection = read_tables(root) if has_tables(data) else None
+    if selection is not None:  # the sections give what the tables share, and no table
+        root = Node(origin, "", shared_sections(root), [])
     source = root.needed("source", "add a source section with type and table")
     target = root.needed("target", "add a target section with type and table")
     config = MigrationConfig(
         read_source(source),
         read_target(target),
-        _renames(root),
+        read_renames(root),
         None,
         (),
         read_validation(root.section("validation")),
@@ -94,7 +79,7 @@ def parse_config(data: object, origin: str = "config") -> MigrationConfig:
     )
     check_pair(root, config.source, config.target)
     _top_level_extras(root)
-    return dataclasses.replace(config, notes=tuple(root.notes))
+    return dataclasses.replace(config, notes=tuple(root.notes), tables=selection)
 
 
 def load_config(path: Path) -> MigrationConfig:

@@ -62,6 +62,43 @@ class Rename:
 
 
 @dataclass(frozen=True)
+class TableEntry:
+    """One table of the run, with what it does differently from the shared sections."""
+
+    source: str
+    target: str
+    renames: tuple[Rename, ...] | None = None  # None: the file's top-level renames
+    scan_segments: int | None = None
+    skip_initial_snapshot_transfer: bool | None = None
+
+
+@dataclass(frozen=True)
+class TableSelection:
+    """The run's tables: an explicit list, or a pattern and/or a tag of source tables."""
+
+    entries: tuple[TableEntry, ...] = ()
+    pattern: str | None = None  # fnmatch over the source's table names
+    tag: tuple[str, str | None] | None = None  # key, value (None: any value)
+
+    @property
+    def listed(self) -> bool:
+        return bool(self.entries)
+
+    def describe(self) -> str:
+        """The selection in a line: the log's, and what the state keeps."""
+        if self.listed:
+            return "tables " + ", ".join(
+                e.source if e.source == e.target else f"{e.source} -> {e.target}"
+                for e in self.entries
+            )
+        said = [f"pattern {self.pattern!r}"] if self.pattern is not None else []
+        if self.tag is not None:
+            key, value = self.tag
+            said.append(f"tag {key}" + ("" if value is None else f"={value}"))
+        return "tables with " + " and ".join(said)
+
+
+@dataclass(frozen=True)
 class MigrationConfig:
     source: SourceConfig
     target: TargetConfig
@@ -71,6 +108,7 @@ class MigrationConfig:
     validation: ValidationConfig = dataclasses.field(default_factory=ValidationConfig)
     skip_segments: tuple[int, ...] = ()  # a Migrator savepoint's finished scan segments
     metrics_port: int | None = None  # serve Prometheus metrics there (--metrics-port wins)
+    tables: TableSelection | None = None  # several tables (toolkit.config.tables); None: one
 
     @property
     def rename_map(self) -> dict[str, str]:

@@ -61,12 +61,17 @@ def _type(node: Node, allowed: Mapping[str, str], fix: str) -> str:
 
 
 def _table(node: Node) -> str:
-    name = node.text("table")
+    return table_name(node, "table")
+
+
+def table_name(node: Node, key: str) -> str:
+    """The table name under ``key``: DynamoDB's rule for names, checked here."""
+    name = node.text(key)
     if name is None:
-        node.fail("table", "is missing", "name the table, e.g. table: my_table")
+        node.fail(key, "is missing", f"name the table, e.g. {key}: my_table")
     if not _TABLE_NAME.fullmatch(name):
         expected = "a table name of 3 to 255 letters, digits, '_', '-' or '.'"
-        node.wrong("table", name, expected, "use the table's exact name")
+        node.wrong(key, name, expected, "use the table's exact name")
     return name
 
 

@@ -10,9 +10,7 @@ deleted or replaced under the run stops it, rather than record into nowhere.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
-import sqlite3
+import copy
 import threading
 import time
 from collections.abc import Sequence
@@ -24,32 +22,7 @@ import orjson
 
 from toolkit.errors import TerminalError, UserError
 from toolkit.work.state_file import check_state_file
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS run (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS segments (
-    segment INTEGER PRIMARY KEY,
-    last_key BLOB,
-    items INTEGER NOT NULL DEFAULT 0,
-    pages INTEGER NOT NULL DEFAULT 0,
-    done INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS shards (
-    shard_id TEXT PRIMARY KEY,
-    parent_id TEXT,
-    sequence TEXT,
-    records INTEGER NOT NULL DEFAULT 0,
-    finished INTEGER NOT NULL DEFAULT 0,
-    at_enabling INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS export_files (
-    export TEXT NOT NULL,
-    file_key TEXT NOT NULL,
-    items INTEGER NOT NULL DEFAULT 0,
-    detail BLOB,
-    PRIMARY KEY (export, file_key)
-);
-"""
+from toolkit.work.state_open import SCHEMA, identity, open_state, scope_names, take_lock
 
 
 @dataclass(frozen=True)
@@ -89,24 +62,41 @@ class RunState:
         self._had_lock_file = self._lock_path.exists()
         # The folders --state names that are not there yet: a refused run removes them.
         self._new_folders = [f for f in (path.parent, *path.parent.parents) if not f.exists()]
-        self._lock_file = _take_lock(path, self._lock_path)
+        self._lock_file = take_lock(path, self._lock_path)
         try:
             self.created = not path.exists()  # this run made the file
             check_state_file(path)
-            self._db = _open(path)
-            self._identity = _identity(path)
+            self._db = open_state(path)
+            self._identity = identity(path)
         except BaseException:
             # Refused: leave the folder as it was found, lock file included.
             self._drop_lock_file()
             raise
         self._mutex = threading.Lock()
-        self._touched = False  # a side may have changed since: the file must stay
+        self._flags = {"touched": False}  # a side may have changed since: the file must stay
         self.checkpointed_at: float | None = None  # wall clock of this run's last checkpoint
+        self.scope = ""  # the table this view records; "": a run of one table
+        self._names = scope_names("")
+
+    def scoped(self, table: str) -> RunState:
+        """The view of one table of a run of several: its own phases and checkpoints, in
+        tables of its own in the same file, through the same connection and lock."""
+        view = copy.copy(self)
+        view.scope, view._names = table, scope_names(table)
+        with self._mutex:
+            self._db.executescript(view._sql(SCHEMA))
+        return view
+
+    def _sql(self, text: str) -> str:
+        return text.format_map(self._names)
+
+    def _touch(self) -> None:
+        self._flags["touched"] = True
 
     def touching(self) -> None:
         """From here on a table, a stream or a file may change: keep the state whatever
         happens. Every write of progress says the same."""
-        self._touched = True
+        self._touch()
 
     def close(self, *, drop_if_untouched: bool = False) -> None:
         """Close the file; with ``drop_if_untouched``, a file this run created and used
@@ -118,7 +108,7 @@ class RunState:
             # find them beside it.
             for suffix in ("-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        if drop_if_untouched and self.created and not self._touched and change is None:
+        if drop_if_untouched and self.created and not self._flags["touched"] and change is None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             self._drop_lock_file()
@@ -128,7 +118,7 @@ class RunState:
     def _change(self) -> str | None:
         """What happened to the file since it was opened, if it is not that file anymore."""
         try:
-            return None if _identity(self.path) == self._identity else REPLACED
+            return None if identity(self.path) == self._identity else REPLACED
         except FileNotFoundError:
             return DELETED
 
@@ -169,19 +159,21 @@ class RunState:
 
     def get(self, name: str) -> str | None:
         with self._mutex:
-            row = self._db.execute("SELECT value FROM run WHERE name = ?", (name,)).fetchone()
+            sql = self._sql("SELECT value FROM {run} WHERE name = ?")
+            row = self._db.execute(sql, (name,)).fetchone()
         return None if row is None else str(row[0])
 
     def put(self, name: str, value: str) -> None:
-        self._touched = True
+        self._touch()
         with self._mutex:
-            self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (name, value))
+            self._db.execute(self._sql("INSERT OR REPLACE INTO {run} VALUES (?, ?)"), (name, value))
         self._still_the_file()
 
     def put_many(self, values: dict[str, str]) -> None:
-        self._touched = True
+        self._touch()
         with self._mutex:
-            self._db.executemany("INSERT OR REPLACE INTO run VALUES (?, ?)", values.items())
+            sql = self._sql("INSERT OR REPLACE INTO {run} VALUES (?, ?)")
+            self._db.executemany(sql, values.items())
         self._still_the_file()
 
     def claim(self, name: str, value: str, hint: str) -> None:
@@ -189,7 +181,7 @@ class RunState:
         recorded = self.get(name)
         if recorded is None:
             with self._mutex:  # a claim alone is no progress: a refused run may drop it
-                self._db.execute("INSERT INTO run VALUES (?, ?)", (name, value))
+                self._db.execute(self._sql("INSERT INTO {run} VALUES (?, ?)"), (name, value))
             self._still_the_file()
         elif recorded != value:
             raise UserError(
@@ -205,15 +197,19 @@ class RunState:
         for start in range(0, total, at_once):
             with self._mutex:  # segments start..end-1, with no list of them in Python
                 self._db.execute(
-                    "WITH RECURSIVE numbers(n) AS (SELECT ?1 UNION ALL SELECT n + 1 FROM numbers "
-                    "WHERE n + 1 < ?2) INSERT OR IGNORE INTO segments (segment) "
-                    "SELECT n FROM numbers",
+                    self._sql(
+                        "WITH RECURSIVE numbers(n) AS (SELECT ?1 UNION ALL SELECT n + 1 FROM "
+                        "numbers WHERE n + 1 < ?2) INSERT OR IGNORE INTO {segments} (segment) "
+                        "SELECT n FROM numbers"
+                    ),
                     (start, min(start + at_once, total)),
                 )
         with self._mutex:
             rows = self._db.execute(
-                "SELECT segment, last_key, items, done FROM segments WHERE segment < ? "
-                "ORDER BY segment",
+                self._sql(
+                    "SELECT segment, last_key, items, done FROM {segments} WHERE segment < ? "
+                    "ORDER BY segment"
+                ),
                 (total,),
             ).fetchall()
         return [
@@ -224,30 +220,36 @@ class RunState:
     def segments_done(self) -> set[int]:
         """The segments recorded as done: a set, with no row turned into an object."""
         with self._mutex:
-            rows = self._db.execute("SELECT segment FROM segments WHERE done").fetchall()
+            sql = self._sql("SELECT segment FROM {segments} WHERE done")
+            rows = self._db.execute(sql).fetchall()
         return {segment for (segment,) in rows}
 
     def checkpoint(self, segment: int, last_key: dict[str, Any] | None, items: int) -> None:
         """A page is written: continue after ``last_key``; None means the segment is done."""
         key = orjson.dumps(last_key) if last_key is not None else None
-        self._touched = True
+        self._touch()
         with self._mutex:
             # An upsert: a segment's first checkpoint makes its row if segments() did not.
             self._db.execute(
-                "INSERT INTO segments (segment, last_key, items, pages, done) "
-                "VALUES (?, ?, ?, 1, ?) ON CONFLICT (segment) DO UPDATE SET "
-                "last_key = excluded.last_key, items = items + excluded.items, "
-                "pages = pages + 1, done = excluded.done",
+                self._sql(
+                    "INSERT INTO {segments} (segment, last_key, items, pages, done) "
+                    "VALUES (?, ?, ?, 1, ?) ON CONFLICT (segment) DO UPDATE SET "
+                    "last_key = excluded.last_key, items = items + excluded.items, "
+                    "pages = pages + 1, done = excluded.done"
+                ),
                 (segment, key, items, int(last_key is None)),
             )
         self._checkpointed()
 
     def record_shards(self, shards: list[tuple[str, str | None]], at_enabling: bool) -> None:
         """Remember shards as they are seen; known ones keep their progress."""
-        self._touched = True
+        self._touch()
         with self._mutex:
             self._db.executemany(
-                "INSERT OR IGNORE INTO shards (shard_id, parent_id, at_enabling) VALUES (?, ?, ?)",
+                self._sql(
+                    "INSERT OR IGNORE INTO {shards} (shard_id, parent_id, at_enabling) "
+                    "VALUES (?, ?, ?)"
+                ),
                 [(shard, parent, int(at_enabling)) for shard, parent in shards],
             )
         self._still_the_file()
@@ -255,8 +257,10 @@ class RunState:
     def shards(self) -> list[ShardProgress]:
         with self._mutex:
             rows = self._db.execute(
-                "SELECT shard_id, parent_id, sequence, finished, at_enabling FROM shards "
-                "ORDER BY shard_id"
+                self._sql(
+                    "SELECT shard_id, parent_id, sequence, finished, at_enabling FROM {shards} "
+                    "ORDER BY shard_id"
+                )
             ).fetchall()
         return [ShardProgress(s, p, q, bool(f), bool(e)) for s, p, q, f, e in rows]
 
@@ -264,13 +268,15 @@ class RunState:
         """Each shard's changes up to its ``sequence`` are acknowledged by the target:
         one transaction for all (what a step of the replay took back)."""
         rows = [(c.sequence, c.records, int(c.finished), c.shard_id) for c in checkpoints]
-        self._touched = True
+        self._touch()
         with self._mutex:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "UPDATE shards SET sequence = COALESCE(?, sequence), "
-                    "records = records + ?, finished = ? WHERE shard_id = ?",
+                    self._sql(
+                        "UPDATE {shards} SET sequence = COALESCE(?, sequence), "
+                        "records = records + ?, finished = ? WHERE shard_id = ?"
+                    ),
                     rows,
                 )
             except BaseException:
@@ -287,7 +293,8 @@ class RunState:
         """file key -> (items, detail) of the export's finished files."""
         with self._mutex:
             rows = self._db.execute(
-                "SELECT file_key, items, detail FROM export_files WHERE export = ?", (export,)
+                self._sql("SELECT file_key, items, detail FROM {export_files} WHERE export = ?"),
+                (export,),
             ).fetchall()
         return {key: (items, orjson.loads(d) if d else None) for key, items, d in rows}
 
@@ -295,56 +302,10 @@ class RunState:
         self, export: str, file_key: str, items: int, detail: object = None
     ) -> None:
         blob = orjson.dumps(detail) if detail is not None else None
-        self._touched = True
+        self._touch()
         with self._mutex:
             self._db.execute(
-                "INSERT OR REPLACE INTO export_files VALUES (?, ?, ?, ?)",
+                self._sql("INSERT OR REPLACE INTO {export_files} VALUES (?, ?, ?, ?)"),
                 (export, file_key, items, blob),
             )
         self._checkpointed()
-
-
-def _identity(path: Path) -> tuple[int, int]:
-    """The file itself, whatever its name: its device and inode."""
-    found = path.stat()
-    return found.st_dev, found.st_ino
-
-
-def _open(path: Path) -> sqlite3.Connection:
-    try:
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(SCHEMA)
-    except sqlite3.Error as error:
-        raise UserError(
-            f"the state file {path} cannot be opened ({error}); check that its folder is "
-            "writable and the disk has room, or give another --state"
-        ) from None
-    return db
-
-
-def _take_lock(path: Path, lock_path: Path) -> Any:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock_path.open("a+")
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise UserError(
-            f"--state {path}: cannot create it or its lock file in {path.parent} ({reason}); "
-            "give a --state in a folder this user can write"
-        ) from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise UserError(
-            f"the state file {path} is in use by a live run (pid {holder}); "
-            "stop that run first, or give this one another --state"
-        ) from None
-    handle.truncate(0)
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
