@@ -8,6 +8,7 @@ text. The tables of operations are not log lines: they stay on stdout.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 from datetime import UTC, datetime
@@ -27,6 +28,23 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 }
 
 
+# The table whose pipeline logs on this thread, in a run of several tables: its lines
+# name it (text: a "[table] " prefix; JSON: a table field).
+TABLE: contextvars.ContextVar[str | None] = contextvars.ContextVar("table", default=None)
+
+
+class TableNamed(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        table = TABLE.get()
+        if table is not None and not getattr(record, "table_named", False):
+            record.table_named = True  # once, whichever handler sees the record first
+            if is_json():
+                record.__dict__.setdefault("table", table)
+            else:
+                record.msg = f"[{table}] {record.msg}"
+        return True
+
+
 class JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -35,7 +53,9 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update((k, v) for k, v in vars(record).items() if k not in _STANDARD)
+        line.update(
+            (k, v) for k, v in vars(record).items() if k not in _STANDARD and k != "table_named"
+        )
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return orjson.dumps(line, default=str).decode()
@@ -48,6 +68,7 @@ def configure(log_format: str = "text") -> None:
         handler.setFormatter(JsonLines())
     else:
         handler.setFormatter(logging.Formatter(TEXT, TEXT_DATES))
+    handler.addFilter(TableNamed())
     _current[0] = log_format
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -52,13 +53,34 @@ def run_migration(
     status: ReplayStatus,
     stop: threading.Event,
 ) -> MigrationResult:
-    source, target, described, checked = _checked_sides(options)
+    sides = checked_sides(options)
     state = RunState(options.state_path)
-    progress, status = watched(progress, status, state, options.metrics)
+    try:
+        return migrate_table(options, sides, state, (progress, status), stop)
+    finally:
+        state.close(drop_if_untouched=True)
+
+
+Sides = tuple[Source, Target, Described, Any]  # what checked_sides found
+
+
+def migrate_table(
+    options: MigrateOptions,
+    sides: Sides,
+    state: RunState,
+    shown: tuple[SnapshotProgress, ReplayStatus],
+    stop: threading.Event,
+    snapshot_gate: AbstractContextManager[Any] | None = None,
+) -> MigrationResult:
+    """One table's migration on its state (a run's, or its table's view in a run of
+    several); its preparation and snapshot hold ``snapshot_gate`` (a run of several
+    copies a few tables at a time), its replay does not."""
+    source, target, described, checked = sides
+    progress, status = watched(*shown, state, options.metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
-    try:
-        run = _Run(options, source, target, described, state, progress, stop, checked)
+    run = _Run(options, source, target, described, state, progress, stop, checked)
+    with snapshot_gate or nullcontext():
         plan, facts = _claimed(run)
         if _stopped(stop, "before any table was touched"):
             return MigrationResult(None, None)
@@ -70,15 +92,13 @@ def run_migration(
         if plan is not None:
             _enable(run, plan)
         snapshot = _snapshot(run)
-        if plan is None or stop.is_set() or (snapshot is not None and not snapshot.complete):
-            return MigrationResult(snapshot, None)
-        log.info("Done transferring table snapshot. Starting to transfer changes")
-        return MigrationResult(snapshot, _replay(run, status))
-    finally:
-        state.close(drop_if_untouched=True)
+    if plan is None or stop.is_set() or (snapshot is not None and not snapshot.complete):
+        return MigrationResult(snapshot, None)
+    log.info("Done transferring table snapshot. Starting to transfer changes")
+    return MigrationResult(snapshot, _replay(run, status))
 
 
-def _checked_sides(options: MigrateOptions) -> tuple[Source, Target, Described, Any]:
+def checked_sides(options: MigrateOptions) -> Sides:
     """Both sides, read and checked before the state file exists: a refusal leaves every
     table and file as it was. What the target's check learnt goes to its preparation."""
     config, metrics = options.config, options.metrics

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from toolkit.config import limits, load_config
 from toolkit.driver import observability
@@ -15,7 +16,10 @@ from toolkit.driver.migrate import run_migration
 from toolkit.driver.migration import MigrateOptions, MigrationResult
 from toolkit.driver.progress import ReplayConsole, SnapshotBar
 from toolkit.driver.stopping import graceful
+from toolkit.driver.tables_board import TablesBoard
+from toolkit.driver.tables_run import failure_line, run_tables
 from toolkit.engines.choose import engine_for, engine_options
+from toolkit.errors import TerminalError
 from toolkit.work.replay import ReplaySettings
 
 log = logging.getLogger("migrator")
@@ -108,6 +112,9 @@ def migrate(
                 metrics=metrics,
                 engine=runner,
             )
+            if config.tables is not None:
+                _run_tables(options, console, stop)
+                return
             with SnapshotBar(console) as bar, ReplayConsole(console) as status:
                 result = run_migration(options, bar, status, stop)
     except BaseException:
@@ -119,6 +126,19 @@ def migrate(
     for summary in (result.snapshot, result.replay):
         if summary is not None:
             click.echo(summary.line())
+
+
+def _run_tables(options: MigrateOptions, console: Console, stop: threading.Event) -> None:
+    """A run of several tables: their summaries, and one error line if any failed."""
+    with TablesBoard(console) as board:
+        result = run_tables(options, board, stop)
+    for line in result.lines():
+        click.echo(line)
+    if result.failed:
+        raise TerminalError(failure_line(result))
+    if options.metrics is not None:
+        ended = {_ended(r) for r in result.results.values()}
+        options.metrics.phase.state(ended.pop() if len(ended) == 1 else "stopped")
 
 
 def _ended(result: MigrationResult) -> str:
