@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from mutator.bodies import BodyGenerator, SizeBounds
-from mutator.keys import KeySpace, LiveKeys
+from mutator.keys import KeySpace, LiveKeys, TableKeys
 from mutator.load import Loader, LoadSettings
 from mutator.oplog import OpLog
 from mutator.rate import RateRange
@@ -92,9 +92,9 @@ def mutate(
     seed: int = 1,
     stop: threading.Event | None = None,
     keys: int = 50,
+    tables: tuple[str, ...] = ("t",),
 ) -> Mutation:
     settings = MutateSettings(
-        "t",
         RateRange(5000, 5000),
         0.75,
         seed,
@@ -107,8 +107,7 @@ def mutate(
     mutation = Mutation(
         settings,
         server,
-        KeySpace(PARTS, keys),
-        LiveKeys(keys),
+        [TableKeys(name, KeySpace(PARTS, keys), LiveKeys(keys)) for name in tables],
         BodyGenerator(SizeBounds(30, 400), seed),
         oplog,
         lines.append,
