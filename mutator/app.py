@@ -60,19 +60,15 @@ def run_mutate(
     connection, opened = _open_tables(common, keys)
     with _plane(connection, settings.workers + 1) as plane, _oplog(common) as oplog:
         counters = Counters()
-        tables = [
-            TableKeys(
-                t.name,
-                t.space,
-                LiveKeys(
-                    keys,
-                    ()
-                    if t.created
-                    else live_indexes(plane, t.name, t.space, settings.retry, counters),
-                ),
+
+        def live(table: _Table) -> LiveKeys:
+            if table.created:
+                return LiveKeys(keys)
+            return LiveKeys(
+                keys, live_indexes(plane, table.name, table.space, settings.retry, counters)
             )
-            for t in opened
-        ]
+
+        tables = [TableKeys(t.name, t.space, live(t)) for t in opened]
         _say_start(tables, connection.where, settings, say)
         mutation = Mutation(
             settings,
@@ -94,27 +90,18 @@ def run_load(common: Common, settings: LoadSettings, say: Say, stop: threading.E
         if len(opened) == 1:
             _say_loading(settings, opened[0].name, connection.where, say)
             return _load(common, settings, plane, opened[0], oplog, say, stop)
-        start, results = time.monotonic(), []
+        start, tally = time.monotonic(), Tally()
         for table in opened:
             if stop.is_set():
                 break
             _say_loading(settings, table.name, connection.where, say)
             log = None if oplog is None else TableLog(oplog, table.name)
             one = dataclasses.replace(settings, table=table.name)
-            results.append(_load(common, one, plane, table, log, _prefixed(table.name, say), stop))
-        tally = sum((r.tally for r in results), Tally())
-        total = LoadResult(
-            tally.puts,
-            time.monotonic() - start,
-            tally,
-            tally.puts == settings.items * len(opened),
-        )
+            tally += _load(common, one, plane, table, log, _prefixed(table.name, say), stop).tally
+        items = settings.items * len(opened)
+        total = LoadResult(tally.puts, time.monotonic() - start, tally, tally.puts == items)
         state = "done" if total.complete else "stopped"
-        say(
-            load_line(
-                state, total.items, settings.items * len(opened), total.seconds, tally, len(opened)
-            )
-        )
+        say(load_line(state, total.items, items, total.seconds, tally, len(opened)))
         return total
 
 

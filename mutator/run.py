@@ -4,10 +4,11 @@ The rate is the run's total over its tables: each operation goes to a table draw
 uniformly, each table with its own key space and counts (``SpreadMix``).
 
 One dispatcher (the calling thread) waits for each operation's turn and hands it to
-the worker that owns its key (index modulo workers), so operations on one key are
-sent, acknowledged and logged in order, while a slow answer on one key does not
-hold up the others. An operation is counted and logged only once acknowledged; a
-failure that retries cannot fix stops the run and is raised after the summary.
+the worker that owns its key (its table's place plus its index, modulo workers), so
+operations on one key are sent, acknowledged and logged in order, while a slow
+answer on one key does not hold up the others. An operation is counted and logged
+only once acknowledged; a failure that retries cannot fix stops the run and is
+raised after the summary.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ class MutateResult:
     live: int
     keys: int
     restarts: int  # times the run fell behind the schedule and restarted it
-    per_table: tuple[tuple[str, Tally], ...] = ()  # each table's counts, in the run's order
 
 
 class Mutation:
@@ -174,21 +174,16 @@ class Mutation:
         )
 
     def _finish(self, controller: RateController) -> MutateResult:
-        per_table = [
-            (t, counters.snapshot())
-            for t, counters in zip(self._tables, self._counters.tables, strict=True)
-        ]
         result = MutateResult(
             self._counters.snapshot(),
             self._clock() - controller.start,
             sum(len(t.live) for t in self._tables),
             sum(t.live.size for t in self._tables),
             controller.restarts,
-            tuple((t.name, tally) for t, tally in per_table),
         )
         if len(self._tables) > 1:
-            for t, tally in per_table:
-                self._say(table_line(t.name, tally, len(t.live), t.live.size))
+            for t, counters in zip(self._tables, self._counters.tables, strict=True):
+                self._say(table_line(t.name, counters.snapshot(), len(t.live), t.live.size))
         failed = bool(self._failures)
         state = "failed" if failed else "stopped" if self._stop.is_set() else "done"
         self._say(

@@ -25,22 +25,19 @@ class Tally:
         return self.puts + self.deletes
 
     def __add__(self, other: Tally) -> Tally:
-        codes = Counter(dict(self.error_codes))
-        codes.update(dict(other.error_codes))
-        return Tally(
-            self.puts + other.puts,
-            self.deletes + other.deletes,
-            self.errors + other.errors,
-            tuple(sorted((c, n) for c, n in codes.items() if n)),
-        )
+        return self._plus(other, 1)
 
     def __sub__(self, other: Tally) -> Tally:
+        return self._plus(other, -1)
+
+    def _plus(self, other: Tally, sign: int) -> Tally:
         codes = Counter(dict(self.error_codes))
-        codes.subtract(dict(other.error_codes))
+        for code, n in other.error_codes:
+            codes[code] += sign * n
         return Tally(
-            self.puts - other.puts,
-            self.deletes - other.deletes,
-            self.errors - other.errors,
+            self.puts + sign * other.puts,
+            self.deletes + sign * other.deletes,
+            self.errors + sign * other.errors,
             tuple(sorted((c, n) for c, n in codes.items() if n)),
         )
 
