@@ -6,20 +6,21 @@ through the data plane.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from mutator.bodies import BodyGenerator, SizeBounds, smallest_item
-from mutator.keys import KeySpace, LiveKeys
+from mutator.keys import KeySpace, LiveKeys, TableKeys
 from mutator.load import Loader, LoadResult, LoadSettings
-from mutator.oplog import OpLog
+from mutator.oplog import Log, OpLog, TableLog
 from mutator.plane import CountingPlane
 from mutator.run import MutateResult, MutateSettings, Mutation
-from mutator.stats import Counters
+from mutator.stats import Counters, Tally, load_line
 from mutator.table import live_indexes, table_keys
 from toolkit.config import DYNAMODB_MAX_BATCH, SourceConfig
 from toolkit.driver.metrics import Metrics
@@ -38,16 +39,17 @@ Say = Callable[[str], None]
 class Common:
     """What both modes share: where to write, item sizes, the log."""
 
-    section: SourceConfig
+    # One section per table, the same but for the table: one connection serves them all.
+    sections: Sequence[SourceConfig]
     create_table: bool
     bounds: SizeBounds
     log_path: Path | None
     metrics: Metrics | None = None  # served on --metrics-port
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Table:
-    connection: Connection
+    name: str
     space: KeySpace
     created: bool
 
@@ -55,25 +57,23 @@ class _Table:
 def run_mutate(
     common: Common, settings: MutateSettings, keys: int, say: Say, stop: threading.Event
 ) -> MutateResult:
-    table = _open_table(common, keys)
-    with _plane(table.connection, settings.workers + 1) as plane, _oplog(common) as oplog:
+    connection, opened = _open_tables(common, keys)
+    with _plane(connection, settings.workers + 1) as plane, _oplog(common) as oplog:
         counters = Counters()
-        live = (
-            []
-            if table.created
-            else live_indexes(plane, settings.table, table.space, settings.retry, counters)
-        )
-        say(
-            f"Mutating table {settings.table} on {table.connection.where}, keys "
-            f"[{show(table.space.parts)}]: {keys} keys ({len(live)} live), "
-            f"{settings.rates} ops/s, {settings.put_fraction:.0%} puts, "
-            f"{_until(settings)}, seed {settings.seed}"
-        )
+
+        def live(table: _Table) -> LiveKeys:
+            if table.created:
+                return LiveKeys(keys)
+            return LiveKeys(
+                keys, live_indexes(plane, table.name, table.space, settings.retry, counters)
+            )
+
+        tables = [TableKeys(t.name, t.space, live(t)) for t in opened]
+        _say_start(tables, connection.where, settings, say)
         mutation = Mutation(
             settings,
             plane,
-            table.space,
-            LiveKeys(keys, live),
+            tables,
             BodyGenerator(common.bounds, settings.seed),
             oplog,
             say,
@@ -84,47 +84,104 @@ def run_mutate(
 
 
 def run_load(common: Common, settings: LoadSettings, say: Say, stop: threading.Event) -> LoadResult:
-    table = _open_table(common, settings.items)
-    with _plane(table.connection, settings.workers) as plane, _oplog(common) as oplog:
-        counters = Counters(common.metrics)
-        writer = BatchWriter(
-            CountingPlane(plane, counters),  # counts what the writer retries
-            settings.table,
-            TargetCapabilities(batch_size=DYNAMODB_MAX_BATCH, reports_consumed_capacity=False),
-            CapacityBudget(None),
-            RetryPolicy(),
-            table.space.names,
-        )
-        say(
-            f"Loading {settings.items} items into table {settings.table} on "
-            f"{table.connection.where}, {settings.workers} workers, seed {settings.seed}"
-        )
-        loader = Loader(
-            settings,
-            writer.write,
-            table.space,
-            BodyGenerator(common.bounds, settings.seed),
-            oplog,
-            say,
-            stop,
-            counters,
-        )
-        return loader.run()
+    """Keys 0..N-1 into each table, one table after the other (each with every worker)."""
+    connection, opened = _open_tables(common, settings.items)
+    with _plane(connection, settings.workers) as plane, _oplog(common) as oplog:
+        if len(opened) == 1:
+            _say_loading(settings, opened[0].name, connection.where, say)
+            return _load(common, settings, plane, opened[0], oplog, say, stop)
+        start, tally = time.monotonic(), Tally()
+        for table in opened:
+            if stop.is_set():
+                break
+            _say_loading(settings, table.name, connection.where, say)
+            log = None if oplog is None else TableLog(oplog, table.name)
+            one = dataclasses.replace(settings, table=table.name)
+            tally += _load(common, one, plane, table, log, _prefixed(table.name, say), stop).tally
+        items = settings.items * len(opened)
+        total = LoadResult(tally.puts, time.monotonic() - start, tally, tally.puts == items)
+        state = "done" if total.complete else "stopped"
+        say(load_line(state, total.items, items, total.seconds, tally, len(opened)))
+        return total
 
 
-def _open_table(common: Common, keys: int) -> _Table:
-    connection = connect("source", common.section, common.metrics)
-    parts, created = table_keys(
-        connection.control(), common.section.table, connection.where, common.create_table
+def _load(
+    common: Common,
+    settings: LoadSettings,
+    plane: DataPlane,
+    table: _Table,
+    oplog: Log | None,
+    say: Say,
+    stop: threading.Event,
+) -> LoadResult:
+    counters = Counters(common.metrics)
+    writer = BatchWriter(
+        CountingPlane(plane, counters),  # counts what the writer retries
+        table.name,
+        TargetCapabilities(batch_size=DYNAMODB_MAX_BATCH, reports_consumed_capacity=False),
+        CapacityBudget(None),
+        RetryPolicy(),
+        table.space.names,
     )
-    space = KeySpace(parts, keys)
-    largest = smallest_item(space.key(keys - 1))
-    if largest > common.bounds.max_bytes:
-        raise UserError(
-            f"--max-item-bytes {common.bounds.max_bytes} is too small: the items of table "
-            f"{common.section.table} need at least {largest} bytes (key and padding)"
+    loader = Loader(
+        settings,
+        writer.write,
+        table.space,
+        BodyGenerator(common.bounds, settings.seed),
+        oplog,
+        say,
+        stop,
+        counters,
+    )
+    return loader.run()
+
+
+def _open_tables(common: Common, keys: int) -> tuple[Connection, list[_Table]]:
+    """Each table described once (created if asked), all before anything is written."""
+    connection = connect("source", common.sections[0], common.metrics)
+    tables = []
+    for section in common.sections:
+        parts, created = table_keys(
+            connection.control(), section.table, connection.where, common.create_table
         )
-    return _Table(connection, space, created)
+        tables.append(_Table(section.table, KeySpace(parts, keys), created))
+    for table in tables:
+        largest = smallest_item(table.space.key(keys - 1))
+        if largest > common.bounds.max_bytes:
+            raise UserError(
+                f"--max-item-bytes {common.bounds.max_bytes} is too small: the items of table "
+                f"{table.name} need at least {largest} bytes (key and padding)"
+            )
+    return connection, tables
+
+
+def _say_start(tables: Sequence[TableKeys], where: str, settings: MutateSettings, say: Say) -> None:
+    s = settings
+    how = f"{s.put_fraction:.0%} puts, {_until(s)}, seed {s.seed}"
+    if len(tables) == 1:
+        t = tables[0]
+        say(
+            f"Mutating table {t.name} on {where}, keys [{show(t.space.parts)}]: "
+            f"{t.live.size} keys ({len(t.live)} live), {s.rates} ops/s, {how}"
+        )
+        return
+    say(
+        f"Mutating {len(tables)} tables on {where}: {tables[0].live.size} keys each, "
+        f"{s.rates} ops/s in total (each operation to a table drawn at random), {how}"
+    )
+    for t in tables:
+        say(f"Table {t.name}: keys [{show(t.space.parts)}], {len(t.live)} live")
+
+
+def _say_loading(settings: LoadSettings, table: str, where: str, say: Say) -> None:
+    say(
+        f"Loading {settings.items} items into table {table} on {where}, "
+        f"{settings.workers} workers, seed {settings.seed}"
+    )
+
+
+def _prefixed(table: str, say: Say) -> Say:
+    return lambda line: say(f"Table {table}: {line}")
 
 
 @contextmanager

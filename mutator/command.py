@@ -1,4 +1,4 @@
-"""`toolkit mutate`: random puts and deletes on the source table, or a bulk load.
+"""`toolkit mutate`: random puts and deletes on the source table(s), or a bulk load.
 
 The only layer of the mutator that reads flags; Ctrl-C and SIGTERM end a run
 cleanly (a second one interrupts at once).
@@ -16,7 +16,7 @@ from mutator.app import Common, run_load, run_mutate
 from mutator.bodies import SizeBounds
 from mutator.load import LoadSettings
 from mutator.mix import DEFAULT_PUT_FRACTION
-from mutator.options import source_section
+from mutator.options import source_sections
 from mutator.rate import RateRange
 from mutator.run import MutateSettings
 from toolkit.config import limits
@@ -130,7 +130,13 @@ def _rate_range(ctx: click.Context, param: click.Parameter, value: str | None) -
     "[default: ./config.yaml, unless --endpoint, --table or --region is given].",
 )
 @click.option("--endpoint", default=None, help="Server URL, e.g. http://localhost:8000.")
-@click.option("--table", default=None, help="Table name (overrides the config's).")
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    help="Table name (overrides the config's); give it again for more tables: "
+    "the rate is the total, each operation goes to a table drawn at random.",
+)
 @click.option("--region", default=None, help="AWS region (overrides the config's).")
 @click.option(
     "--create-table",
@@ -154,7 +160,7 @@ def mutate(
     window: float,
     config_path: Path | None,
     endpoint: str | None,
-    table: str | None,
+    tables: tuple[str, ...],
     region: str | None,
     create_table: bool,
     log_format: str,
@@ -164,8 +170,9 @@ def mutate(
 ) -> int:
     """Random puts and deletes on the source table, at 10-25 a second by default.
 
-    Keys come from a fixed space of --keys keys; a progress line every --window
-    seconds shows the achieved rate, and Ctrl-C ends the run with a summary.
+    Keys come from a fixed space of --keys keys (each table its own, with several
+    --table); a progress line every --window seconds shows the achieved rate, and
+    Ctrl-C ends the run with a summary.
 
     \b
     Examples:
@@ -173,6 +180,7 @@ def mutate(
       toolkit mutate --endpoint http://localhost:8000 --table migration_test \\
           --create-table --duration 60 --log ops.jsonl
       toolkit mutate --config config.yaml --load 100000   # bulk: keys 0..99999
+      toolkit mutate --config config.yaml --table orders --table users --rate 30-40
     """
     if min_item_bytes > max_item_bytes:
         raise UserError(
@@ -184,20 +192,19 @@ def mutate(
         given = [name for name, value in mutate_only.items() if value is not None]
         if given:
             raise UserError(f"--load writes its items and exits; drop {', '.join(given)}")
-    section = source_section(config_path, endpoint, table, region)
+    sections = source_sections(config_path, endpoint, tables, region)
     # Not the config's metricsPort: that is the migration's, which may run beside the load.
     metrics = observability.start(log_format, metrics_port, metrics_address, metrics_per_shard)
     bounds = SizeBounds(min_item_bytes, max_item_bytes)
-    common = Common(section, create_table, bounds, log_path, metrics)
+    common = Common(sections, create_table, bounds, log_path, metrics)
     chosen_seed = secrets.randbelow(2**31) if seed is None else seed
     stop = threading.Event()
     with graceful(stop):
         if load_items is not None:
-            settings = LoadSettings(section.table, load_items, chosen_seed, workers, window)
+            settings = LoadSettings(sections[0].table, load_items, chosen_seed, workers, window)
             result = run_load(common, settings, click.echo, stop)
             return 0 if result.complete else EXIT_INTERRUPTED
         mutation = MutateSettings(
-            table=section.table,
             rates=rates or RateRange.parse(DEFAULT_RATE),
             put_fraction=DEFAULT_PUT_FRACTION if put_fraction is None else put_fraction,
             seed=chosen_seed,

@@ -17,6 +17,7 @@ import binascii
 import random
 from array import array
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from toolkit.logic.items import AttributeValue, Key
 from toolkit.logic.table_schema import KeyAttribute
@@ -136,3 +137,12 @@ class LiveKeys:
 
     def pick(self, rng: random.Random) -> int:
         return self._members[rng.randrange(len(self._members))]
+
+
+@dataclass(frozen=True)
+class TableKeys:
+    """One table of a run: its name, its key space and which of its keys are live."""
+
+    name: str
+    space: KeySpace
+    live: LiveKeys

@@ -19,7 +19,7 @@ from typing import Any
 from mutator.bodies import BodyGenerator
 from mutator.keys import KeySpace
 from mutator.mix import PUT
-from mutator.oplog import Entry, OpLog
+from mutator.oplog import Entry, Log
 from mutator.report import WindowReporter
 from mutator.stats import Counters, Tally, load_line, rate
 
@@ -55,7 +55,7 @@ class Loader:
         write: WriteRequests,
         space: KeySpace,
         bodies: BodyGenerator,
-        oplog: OpLog | None,
+        oplog: Log | None,
         say: Callable[[str], None],
         stop: threading.Event,
         counters: Counters,

@@ -9,7 +9,9 @@ p = 3/4 keeps about two thirds of the keys alive. With no live key, a put it is.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mutator.keys import LiveKeys
@@ -31,6 +33,7 @@ class Operation:
     kind: str  # PUT or DELETE
     index: int  # the key's index in the key space
     body_seed: int  # seeds the put's item body (0 for deletes)
+    table: int = 0  # the table's place in the run's list of tables
 
 
 class OperationMix:
@@ -54,5 +57,34 @@ class OperationMix:
             index = self.live.pick(rng)
             self.live.remove(index)
             operation = Operation(self._seq, DELETE, index, 0)
+        self._seq += 1
+        return operation
+
+
+class SpreadMix:
+    """The operations of a run over several tables, each with its own key space.
+
+    Each operation goes to a table drawn uniformly (``choice``), whose own mix then
+    picks it; the mixes share ``rng``, so with one table there is no draw and the
+    operations are exactly those of ``OperationMix`` alone. ``seq`` counts the run's
+    operations over all tables.
+    """
+
+    def __init__(
+        self,
+        lives: Sequence[LiveKeys],
+        put_fraction: float,
+        rng: random.Random,
+        choice: random.Random,
+    ) -> None:
+        if not lives:
+            raise ValueError("a run writes to one table at least")
+        self.mixes = [OperationMix(live, put_fraction, rng) for live in lives]
+        self._choice = choice
+        self._seq = 0
+
+    def next(self) -> Operation:
+        table = self._choice.randrange(len(self.mixes)) if len(self.mixes) > 1 else 0
+        operation = dataclasses.replace(self.mixes[table].next(), seq=self._seq, table=table)
         self._seq += 1
         return operation

@@ -10,6 +10,9 @@ server applied them; lines of different keys may interleave in any order.
      "digest": "<sha256 of the item's canonical form>", "item": {...}}
     {"seq": 8, "time": 1718000000.190, "op": "delete", "index": 7, "key": {...}}
 
+In a run over several tables each line also names its ``"table"`` (after ``op``);
+``index`` and ``key`` are then that table's.
+
 ``seq`` is the operation's number in its run (the key's index for ``--load``),
 ``time`` the acknowledgement's wall-clock time in seconds since the epoch. The file
 is appended to, so a ``--load`` and later runs can share one log.
@@ -17,6 +20,7 @@ is appended to, so a ``--load`` and later runs can share one log.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,15 +40,14 @@ class Entry:
     index: int
     key: Key
     item: Item | None  # the put's item, as sent
+    table: str | None = None  # named only in a run over several tables
 
     def line(self, when: float) -> bytes:
-        record: dict[str, Any] = {
-            "seq": self.seq,
-            "time": round(when, 6),
-            "op": self.op,
-            "index": self.index,
-            "key": self.key,
-        }
+        record: dict[str, Any] = {"seq": self.seq, "time": round(when, 6), "op": self.op}
+        if self.table is not None:
+            record["table"] = self.table
+        record["index"] = self.index
+        record["key"] = self.key
         if self.item is not None:
             record["digest"] = digest(self.item)
             record["item"] = self.item
@@ -77,3 +80,17 @@ class OpLog:
     def close(self) -> None:
         with self._lock:
             self._file.close()
+
+
+class TableLog:
+    """The lines of one table of a run over several: each names its table."""
+
+    def __init__(self, log: OpLog, table: str) -> None:
+        self._log = log
+        self._table = table
+
+    def write(self, entries: Sequence[Entry]) -> None:
+        self._log.write([dataclasses.replace(entry, table=self._table) for entry in entries])
+
+
+Log = OpLog | TableLog  # where a run's acknowledged operations go

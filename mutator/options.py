@@ -1,5 +1,7 @@
 """Where the mutator writes: the --config file's source section, or flags.
 
+``source_sections`` is the one place that lists the tables a run writes to.
+
 Checked here, before any connection: each problem is one ``UserError`` line.
 """
 
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,6 +42,20 @@ def check_table_name(name: str) -> str:
             f"--table {name!r} is not a table name: 3 to 255 letters, digits, '_', '-' or '.'"
         )
     return name
+
+
+def source_sections(
+    config_path: Path | None, endpoint: str | None, tables: Sequence[str], region: str | None
+) -> list[SourceConfig]:
+    """One source section per table to write to: each --table given (in order), or
+    the config's source table. They differ in their table only."""
+    seen: set[str] = set()
+    for name in tables:
+        if name in seen:
+            raise UserError(f"--table {name} is given twice; name each table once")
+        seen.add(name)
+    first = source_section(config_path, endpoint, tables[0] if tables else None, region)
+    return [first, *(dataclasses.replace(first, table=check_table_name(t)) for t in tables[1:])]
 
 
 def source_section(

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
-from mutator.stats import Counters, Tally
+from mutator.stats import Tally
 
 # (seconds since start at the window's end, window length, counts in it, partial?) -> line
 LineFormat = Callable[[float, float, Tally, bool], str]
+
+
+class Counted(Protocol):
+    """What a run counted so far: one table's ``Counters``, or all tables' sum."""
+
+    def snapshot(self) -> Tally: ...
 
 
 class WindowReporter:
@@ -16,7 +23,7 @@ class WindowReporter:
 
     def __init__(
         self,
-        counters: Counters,
+        counters: Counted,
         window: float,
         line: LineFormat,
         say: Callable[[str], None],

@@ -1,10 +1,14 @@
 """The mutation run: operations at the asked rate, sent by key-sharded workers.
 
+The rate is the run's total over its tables: each operation goes to a table drawn
+uniformly, each table with its own key space and counts (``SpreadMix``).
+
 One dispatcher (the calling thread) waits for each operation's turn and hands it to
-the worker that owns its key (index modulo workers), so operations on one key are
-sent, acknowledged and logged in order, while a slow answer on one key does not
-hold up the others. An operation is counted and logged only once acknowledged; a
-failure that retries cannot fix stops the run and is raised after the summary.
+the worker that owns its key (its table's place plus its index, modulo workers), so
+operations on one key are sent, acknowledged and logged in order, while a slow
+answer on one key does not hold up the others. An operation is counted and logged
+only once acknowledged; a failure that retries cannot fix stops the run and is
+raised after the summary.
 """
 
 from __future__ import annotations
@@ -13,19 +17,19 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import orjson
 
 from mutator.bodies import BodyGenerator
-from mutator.keys import KeySpace, LiveKeys
-from mutator.mix import PUT, Operation, OperationMix
-from mutator.oplog import Entry, OpLog
+from mutator.keys import TableKeys
+from mutator.mix import PUT, Operation, SpreadMix
+from mutator.oplog import Entry, Log, OpLog, TableLog
 from mutator.plane import call_counted
 from mutator.rate import RateController, RateRange
 from mutator.report import WindowReporter
-from mutator.stats import Counters, Tally, mutate_summary, window_line
+from mutator.stats import TableCounters, Tally, mutate_summary, table_line, window_line
 from toolkit.driver.metrics import Metrics
 from toolkit.errors import TerminalError, ToolkitError
 from toolkit.logic.key_routing import routing_key
@@ -37,7 +41,6 @@ QUEUE_PER_WORKER = 2  # a small backlog: the run stops on time, lag shows at onc
 
 @dataclass(frozen=True)
 class MutateSettings:
-    table: str
     rates: RateRange
     put_fraction: float
     seed: int
@@ -62,8 +65,7 @@ class Mutation:
         self,
         settings: MutateSettings,
         plane: Plane,
-        space: KeySpace,
-        live: LiveKeys,
+        tables: Sequence[TableKeys],
         bodies: BodyGenerator,
         oplog: OpLog | None,
         say: Callable[[str], None],
@@ -73,19 +75,26 @@ class Mutation:
     ) -> None:
         self.settings = settings
         self._plane = plane
-        self._space = space
-        self._live = live
+        self._tables = list(tables)
         self._bodies = bodies
-        self._oplog = oplog
+        # One table's lines stay as they were; several tables' lines name their table.
+        self._logs: list[Log | None] = [
+            TableLog(oplog, t.name) if oplog and len(tables) > 1 else oplog for t in tables
+        ]
         self._say = say
         self._stop = stop  # set by the user (Ctrl-C, SIGTERM) or by a failure
         self._clock = clock
-        self._counters = Counters(metrics)
+        self._counters = TableCounters(len(tables), metrics)
         self._failures: list[BaseException] = []
 
     def run(self) -> MutateResult:
         s = self.settings
-        mix = OperationMix(self._live, s.put_fraction, random.Random(f"{s.seed}:operations"))
+        mix = SpreadMix(
+            [table.live for table in self._tables],
+            s.put_fraction,
+            random.Random(f"{s.seed}:operations"),
+            random.Random(f"{s.seed}:tables"),
+        )
         rng = random.Random(f"{s.seed}:rate")
         controller = RateController(s.rates, rng, self._clock, self._stop.wait)
         queues: list[queue.Queue[Operation | None]] = [
@@ -112,7 +121,7 @@ class Mutation:
     def _dispatch(
         self,
         controller: RateController,
-        mix: OperationMix,
+        mix: SpreadMix,
         queues: list[queue.Queue[Operation | None]],
     ) -> None:
         s = self.settings
@@ -122,7 +131,8 @@ class Mutation:
             if not controller.next_turn(deadline):
                 return
             operation = mix.next()
-            queues[operation.index % len(queues)].put(operation)
+            # One key's operations stay in one queue, so they reach the server in order.
+            queues[(operation.index + operation.table) % len(queues)].put(operation)
             issued += 1
 
     def _work(self, inbox: queue.Queue[Operation | None]) -> None:
@@ -136,29 +146,30 @@ class Mutation:
                 self._stop.set()
 
     def _apply(self, operation: Operation) -> None:
-        key = self._space.key(operation.index)
-        table, policy = self.settings.table, self.settings.retry
+        keys, counters = self._tables[operation.table], self._counters.tables[operation.table]
+        key, table, policy = keys.space.key(operation.index), keys.name, self.settings.retry
         # Each write names its key: on a cluster, all of one item's writes reach one node.
         node_key = routing_key(key, sorted(key)) if self._plane.spreads_writes else None
         if operation.kind == PUT:
             item = self._bodies.item(key, random.Random(operation.body_seed))
             request = {"TableName": table, "Item": item}
-            call_counted(self._plane, "PutItem", request, policy, self._counters, node_key)
+            call_counted(self._plane, "PutItem", request, policy, counters, node_key)
         else:
             item = None
             request = {"TableName": table, "Key": key}
-            call_counted(self._plane, "DeleteItem", request, policy, self._counters, node_key)
-        self._counters.acknowledged(operation.kind)
-        if self._oplog is not None:
-            self._oplog.write([Entry(operation.seq, operation.kind, operation.index, key, item)])
+            call_counted(self._plane, "DeleteItem", request, policy, counters, node_key)
+        counters.acknowledged(operation.kind)
+        if (log := self._logs[operation.table]) is not None:
+            log.write([Entry(operation.seq, operation.kind, operation.index, key, item)])
 
     def _explained(self, operation: Operation, error: BaseException) -> BaseException:
         if not isinstance(error, ToolkitError):
             return error
-        key = orjson.dumps(self._space.key(operation.index)).decode()
+        table = self._tables[operation.table]
+        key = orjson.dumps(table.space.key(operation.index)).decode()
         retried = f" after retrying for {self.settings.retry.give_up_after:g} s"
         return TerminalError(
-            f"{operation.kind} of key {key} in table {self.settings.table} failed"
+            f"{operation.kind} of key {key} in table {table.name} failed"
             f"{retried if error.transient else ''}, so the run stopped: {error}"
         )
 
@@ -166,15 +177,24 @@ class Mutation:
         result = MutateResult(
             self._counters.snapshot(),
             self._clock() - controller.start,
-            len(self._live),
-            self._live.size,
+            sum(len(t.live) for t in self._tables),
+            sum(t.live.size for t in self._tables),
             controller.restarts,
         )
+        if len(self._tables) > 1:
+            for t, counters in zip(self._tables, self._counters.tables, strict=True):
+                self._say(table_line(t.name, counters.snapshot(), len(t.live), t.live.size))
         failed = bool(self._failures)
         state = "failed" if failed else "stopped" if self._stop.is_set() else "done"
         self._say(
             mutate_summary(
-                state, result.tally, result.seconds, result.live, result.keys, result.restarts
+                state,
+                result.tally,
+                result.seconds,
+                result.live,
+                result.keys,
+                result.restarts,
+                len(self._tables),
             )
         )
         if failed:

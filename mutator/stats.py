@@ -24,13 +24,20 @@ class Tally:
     def operations(self) -> int:
         return self.puts + self.deletes
 
+    def __add__(self, other: Tally) -> Tally:
+        return self._plus(other, 1)
+
     def __sub__(self, other: Tally) -> Tally:
+        return self._plus(other, -1)
+
+    def _plus(self, other: Tally, sign: int) -> Tally:
         codes = Counter(dict(self.error_codes))
-        codes.subtract(dict(other.error_codes))
+        for code, n in other.error_codes:
+            codes[code] += sign * n
         return Tally(
-            self.puts - other.puts,
-            self.deletes - other.deletes,
-            self.errors - other.errors,
+            self.puts + sign * other.puts,
+            self.deletes + sign * other.deletes,
+            self.errors + sign * other.errors,
             tuple(sorted((c, n) for c, n in codes.items() if n)),
         )
 
@@ -66,6 +73,16 @@ class Counters:
             )
 
 
+class TableCounters:
+    """One ``Counters`` per table of a run; a snapshot is their sum, the run's total."""
+
+    def __init__(self, tables: int, metrics: Metrics | None = None) -> None:
+        self.tables = [Counters(metrics) for _ in range(tables)]
+
+    def snapshot(self) -> Tally:
+        return sum((counters.snapshot() for counters in self.tables), Tally())
+
+
 def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else 0.0
 
@@ -87,8 +104,16 @@ def window_line(ended_at: float, seconds: float, tally: Tally, partial: bool = F
     )
 
 
+def table_line(name: str, tally: Tally, live: int, keys: int) -> str:
+    """A table's part of a run over several: 'Table a: 40 operations (30 puts, ...'."""
+    return (
+        f"Table {name}: {tally.operations} operations ({tally.puts} puts, "
+        f"{tally.deletes} deletes); {errors_text(tally)}; {live} of {keys} keys live"
+    )
+
+
 def mutate_summary(
-    state: str, tally: Tally, seconds: float, live: int, keys: int, restarts: int
+    state: str, tally: Tally, seconds: float, live: int, keys: int, restarts: int, tables: int = 1
 ) -> str:
     behind = (
         f"; fell behind the asked rate {restarts} times (the server was slower)" if restarts else ""
@@ -97,12 +122,15 @@ def mutate_summary(
         f"Mutate {state}: {tally.operations} operations ({tally.puts} puts, "
         f"{tally.deletes} deletes) in {seconds:.1f} s, "
         f"{rate(tally.operations, seconds):.1f} ops/s; {errors_text(tally)}; "
-        f"{live} of {keys} keys live{behind}"
+        f"{live} of {keys} keys live{f' in {tables} tables' if tables > 1 else ''}{behind}"
     )
 
 
-def load_line(state: str, items: int, total: int, seconds: float, tally: Tally) -> str:
+def load_line(
+    state: str, items: int, total: int, seconds: float, tally: Tally, tables: int = 1
+) -> str:
+    into = f" into {tables} tables" if tables > 1 else ""
     return (
-        f"Load {state}: {items} of {total} items in {seconds:.1f} s, "
+        f"Load {state}: {items} of {total} items{into} in {seconds:.1f} s, "
         f"{rate(items, seconds):.0f} items/s; {errors_text(tally)}"
     )

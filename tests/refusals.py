@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,10 +80,11 @@ class Case:
             sorted(str(path.relative_to(self.tmp)) for path in self.tmp.rglob("*")),
         )
 
-    def refused(self, command: str, config: Path, *phrases: str) -> str:
-        """Run the command; assert one `error: ` line with the phrases, and nothing changed."""
+    def refused(self, command: str, config: Path, *phrases: str, more: Sequence[str] = ()) -> str:
+        """Run the command (with ``more`` flags); assert one `error: ` line with the
+        phrases, and nothing changed."""
         before = self.seen()
-        result = self.run(command, config)
+        result = self.run(command, config, *more)
         assert result.returncode == 2, (result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mutator.options import endpoint_from_url, source_section
+from mutator.options import endpoint_from_url, source_section, source_sections
 from tests.tables import section, write_config
 from toolkit.errors import UserError
 
@@ -58,3 +58,30 @@ def test_bad_endpoints_are_refused(url: str) -> None:
 )
 def test_good_endpoints_are_kept(url: str) -> None:
     assert endpoint_from_url(url).url == url.rstrip("/")
+
+
+def test_each_table_given_is_a_section_of_its_own_in_order(tmp_path: Path) -> None:
+    sections = source_sections(config(tmp_path), None, ("b_table", "a_table", "c_table"), None)
+    assert [s.table for s in sections] == ["b_table", "a_table", "c_table"]
+    first = sections[0]
+    for other in sections[1:]:  # the same but for the table: one connection serves all
+        assert (other.endpoint, other.credentials, other.region) == (
+            first.endpoint,
+            first.credentials,
+            first.region,
+        )
+    assert [s.table for s in source_sections(config(tmp_path), None, (), None)] == ["from_config"]
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        (("abc", "def", "abc"), "--table abc is given twice"),
+        (("abc", "a b"), "'a b' is not a table name"),
+    ],
+)
+def test_a_bad_list_of_tables_is_refused(
+    tmp_path: Path, tables: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(UserError, match=message):
+        source_sections(config(tmp_path), None, tables, None)

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from mutator.bodies import BodyGenerator, SizeBounds
-from mutator.keys import KeySpace, LiveKeys
+from mutator.keys import KeySpace, LiveKeys, TableKeys
 from mutator.load import Loader, LoadSettings
 from mutator.oplog import OpLog
 from mutator.rate import RateRange
@@ -92,9 +92,9 @@ def mutate(
     seed: int = 1,
     stop: threading.Event | None = None,
     keys: int = 50,
+    tables: tuple[str, ...] = ("t",),
 ) -> Mutation:
     settings = MutateSettings(
-        "t",
         RateRange(5000, 5000),
         0.75,
         seed,
@@ -107,8 +107,7 @@ def mutate(
     mutation = Mutation(
         settings,
         server,
-        KeySpace(PARTS, keys),
-        LiveKeys(keys),
+        [TableKeys(name, KeySpace(PARTS, keys), LiveKeys(keys)) for name in tables],
         BodyGenerator(SizeBounds(30, 400), seed),
         oplog,
         lines.append,
@@ -259,3 +258,61 @@ def test_each_put_and_delete_names_its_key_for_a_cluster(tmp_path: Path) -> None
     mutate(server, None, [])
     assert len(server.named) == 300
     assert all(named == written for named, written in server.named)
+
+
+class TablesServer(FakeServer):
+    """PutItem and DeleteItem on one dict per table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, dict[bytes, Item]] = {}
+
+    def call(self, operation: str, request: dict[str, Any]) -> Answer:
+        with self._lock:
+            items = self.tables.setdefault(request["TableName"], {})
+            if operation == "PutItem":
+                items[key_id(key_of(request["Item"], NAMES))] = request["Item"]
+            else:
+                items.pop(key_id(request["Key"]), None)
+            return Answer({}, 2)
+
+
+def test_several_tables_share_the_operations_and_each_is_logged_and_counted(
+    tmp_path: Path,
+) -> None:
+    server, log = TablesServer(), tmp_path / "ops.jsonl"
+    lines: list[str] = []
+    mutate(server, log, lines, operations=600, tables=("a", "b", "c"))
+    entries = [orjson.loads(line) for line in log.read_bytes().splitlines()]
+    assert sorted(e["seq"] for e in entries) == list(range(600))
+    for name in ("a", "b", "c"):
+        mine = [e for e in entries if e["table"] == name]
+        state: dict[bytes, Item] = {}
+        for e in sorted(mine, key=lambda e: e["seq"]):
+            if e["op"] == "put":
+                state[key_id(e["key"])] = e["item"]
+            else:
+                state.pop(key_id(e["key"]), None)
+        assert state == server.tables[name]
+        puts = sum(e["op"] == "put" for e in mine)
+        assert f"Table {name}: {len(mine)} operations ({puts} puts, " in "\n".join(lines)
+        assert f"{len(state)} of 50 keys live" in next(
+            line for line in lines if line.startswith(f"Table {name}: ")
+        )
+    assert lines[-1].startswith("Mutate done: 600 operations (")
+    assert lines[-1].endswith(
+        f"{sum(map(len, server.tables.values()))} of 150 keys live in 3 tables"
+    )
+
+
+def test_a_failure_in_one_of_several_tables_names_that_table(tmp_path: Path) -> None:
+    class MissingB(TablesServer):
+        def call(self, operation: str, request: dict[str, Any]) -> Answer:
+            if request["TableName"] == "b":
+                raise ServiceError("ResourceNotFoundException: no table b", code="R")
+            return super().call(operation, request)
+
+    lines: list[str] = []
+    with pytest.raises(TerminalError, match=r"of key \{\"id\".* in table b failed"):
+        mutate(MissingB(), None, lines, tables=("a", "b"))
+    assert lines[-1].startswith("Mutate failed: ")
