@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from toolkit.config import Endpoint, SourceConfig, load_config
 from toolkit.config.access import Credentials
+from toolkit.connectors.table.listing import selected_tables
 from toolkit.errors import UserError
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -54,8 +55,16 @@ def source_sections(
         if name in seen:
             raise UserError(f"--table {name} is given twice; name each table once")
         seen.add(name)
+    if not tables and config_path is not None:
+        tables = _tables_of_the_run(config_path)
     first = source_section(config_path, endpoint, tables[0] if tables else None, region)
     return [first, *(dataclasses.replace(first, table=check_table_name(t)) for t in tables[1:])]
+
+
+def _tables_of_the_run(config_path: Path) -> list[str]:
+    """A config of several tables: its source tables (a pattern's or tag's, as found now)."""
+    config = load_config(config_path)
+    return [] if config.tables is None else [e.source for e in selected_tables(config)]
 
 
 def source_section(
