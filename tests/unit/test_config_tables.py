@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -280,4 +281,21 @@ def test_a_table_listed_twice_is_refused_at_its_second_entry(
     assert error(several(tables)) == (
         f"config: tables[{dup}] reads the same source table as tables[{seen[dup]}] "
         f"({tables[dup]!r}); keep one entry per table"
+    )
+
+
+def test_the_readmes_examples_parse() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    part = readme.split("## Several tables in one run")[1].split("\n## ")[0]
+    blocks = [block.split("```")[0] for block in part.split("```yaml\n")[1:]]
+    assert len(blocks) == 2
+    listed, matched = (yaml.safe_load(block)["tables"] for block in blocks)
+    config = parse_config(several(listed))
+    assert config.tables is not None
+    assert [(e.source, e.target) for e in config.tables.entries] == [
+        ("orders", "orders"),
+        ("users", "users_v2"),
+    ]
+    assert parse_config(several(matched)).tables == TableSelection(
+        pattern="shop_*", tag=("app", "shop")
     )
