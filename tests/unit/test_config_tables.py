@@ -72,23 +72,22 @@ def test_an_entrys_renames_replace_the_shared_ones_even_when_empty() -> None:
     assert renames == [(Rename("a_top", "b_top"),), (Rename("old", "new"),), ()]
 
 
+def skips(data: dict[str, Any]) -> list[bool]:
+    config = parse_config(data)
+    assert config.tables is not None
+    return [
+        for_table(config, e).target.skip_initial_snapshot_transfer for e in config.tables.entries
+    ]
+
+
 def test_skip_initial_snapshot_transfer_per_table() -> None:
-    tables = ["orders", {"source": "users", "skipInitialSnapshotTransfer": True}]
-    shared = several(tables)
-    config = parse_config(shared)
-    assert config.tables is not None
-    skips = [
-        for_table(config, e).target.skip_initial_snapshot_transfer for e in config.tables.entries
+    assert skips(several(["orders", {"source": "users", "skipInitialSnapshotTransfer": True}])) == [
+        False,
+        True,
     ]
-    assert skips == [False, True]
-    shared["target"]["skipInitialSnapshotTransfer"] = True  # every table's, but one
-    tables[1] = {"source": "users", "skipInitialSnapshotTransfer": False}
-    config = parse_config(shared)
-    assert config.tables is not None
-    skips = [
-        for_table(config, e).target.skip_initial_snapshot_transfer for e in config.tables.entries
-    ]
-    assert skips == [True, False]
+    data = several(["orders", {"source": "users", "skipInitialSnapshotTransfer": False}])
+    data["target"]["skipInitialSnapshotTransfer"] = True  # every table's, but one
+    assert skips(data) == [True, False]
 
 
 @pytest.mark.parametrize(
