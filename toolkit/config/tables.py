@@ -37,6 +37,8 @@ def shared_sections(root: Node) -> dict[object, object]:
     """The file with a placeholder table in each side, for the sections' own checks: the
     sections of a run of several tables name none."""
     data = dict(root.data)
+    if root.items("skipSegments"):  # one table's savepoint: every table would skip them
+        root.fail("skipSegments", "is one table's savepoint", "move that table in a run of its own")
     for side in ("source", "target"):
         fix = f"add a {side} section with the type and endpoint the tables share"
         node = root.needed(side, fix)
@@ -44,7 +46,8 @@ def shared_sections(root: Node) -> dict[object, object]:
             node.fail("table", "is set, but tables names the run's tables", "remove it")
         kind = node.data.get("type", "dynamodb")
         if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
-            root.fail("tables", f"needs {side}.type dynamodb or alternator", "move one table a run")
+            fix = "move one table a run, without tables"
+            root.fail("tables", f"needs {side}.type dynamodb or alternator", fix)
         data[side] = {**node.data, "table": PLACEHOLDER}
     return data
 
@@ -53,15 +56,20 @@ def read_tables(root: Node) -> TableSelection:
     value = root.data.get("tables")
     if isinstance(value, list):
         return _listed(root, value)
-    node = root.section("tables")
-    if node is None or not isinstance(value, dict):
-        root.wrong("tables", value, "a list of tables, or a mapping with pattern and/or tag")
+    if not isinstance(value, dict):  # before section(), whose words would be "a mapping"
+        fix = "e.g. tables: [orders, users] or tables: {pattern: 'shop_*'}"
+        root.wrong("tables", value, "a list of tables, or a mapping with pattern and/or tag", fix)
+    node = Node(root.origin, "tables", value, root.notes)
     node.only(("pattern", "tag"))
     pattern, tag = node.text("pattern"), node.section("tag")
     if pattern is None and tag is None:
-        node.fail("pattern", "is missing", "give a pattern (e.g. 'shop_*') and/or a tag")
+        root.fail("tables", "names no pattern and no tag", "give pattern: 'shop_*' and/or a tag")
     if tag is not None:
         tag.only(("key", "value"))
+        for name in ("key", "value"):  # YAML reads `value: 2024` as a number
+            given = tag.data.get(name)
+            if given is not None and not isinstance(given, str):
+                tag.wrong(name, given, "text", f"quote it: {name}: '...'")
         key = tag.text("key") or tag.fail("key", "is missing", "name the tag's key")
         return TableSelection(pattern=pattern, tag=(key, tag.text("value")))
     return TableSelection(pattern=pattern)
@@ -103,10 +111,21 @@ def _entry(root: Node, i: int, item: object) -> TableEntry:
         target,
         read_renames(node) if node.data.get("renames") is not None else None,
         node.integer("scanSegments", limits.SCAN_SEGMENTS),
-        None
-        if item.get("skipInitialSnapshotTransfer") is None
-        else node.flag("skipInitialSnapshotTransfer", False),
+        _skip(root, node),
     )
+
+
+def _skip(root: Node, entry: Node) -> bool | None:
+    """An entry's skipInitialSnapshotTransfer: a key of this file's own (not the Migrator's),
+    so without streamChanges it is refused rather than ignored as the target's is."""
+    if entry.data.get("skipInitialSnapshotTransfer") is None:
+        return None
+    skip = entry.flag("skipInitialSnapshotTransfer", False)
+    target = root.data.get("target")
+    if skip and not (isinstance(target, dict) and target.get("streamChanges") is True):
+        fix = "set target.streamChanges: true, or remove it"
+        entry.fail("skipInitialSnapshotTransfer", "copies nothing without streamChanges", fix)
+    return skip
 
 
 def for_table(config: MigrationConfig, entry: TableEntry) -> MigrationConfig:

@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 from toolkit.config import MigrationConfig
 from toolkit.config.model import TableEntry, TableSelection
 from toolkit.connectors.base import Connect
-from toolkit.errors import UserError
+from toolkit.errors import ServiceError, UserError
 from toolkit.wire.connections import Connection, connect
 from toolkit.wire.table_list import table_names, table_tags
 
@@ -23,7 +23,7 @@ def selected_tables(config: MigrationConfig, connecting: Connect = connect) -> l
         return list(selection.entries)
     connection = connecting("source", config.source)
     names = sorted(table_names(connection.control(), connection.where))
-    found = [name for name in names if _matches(selection, name, connection)]
+    found = _found(config, selection, names, connection)
     if not found:
         some = ", ".join(names[:SHOWN]) + (", ..." if len(names) > SHOWN else "")
         raise UserError(
@@ -31,6 +31,20 @@ def selected_tables(config: MigrationConfig, connecting: Connect = connect) -> l
             f"({len(names)} there{': ' + some if names else ''}); correct tables in the file"
         )
     return [TableEntry(name, name) for name in found]
+
+
+def _found(
+    config: MigrationConfig, selection: TableSelection, names: list[str], connection: Connection
+) -> list[str]:
+    try:
+        return [name for name in names if _matches(selection, name, connection)]
+    except ServiceError as error:
+        if error.code != "UnknownOperationException":
+            raise
+        raise UserError(  # DynamoDB Local: "Tagging is not currently supported"
+            f"{config.origin}: tables.tag cannot be read: the {connection.where} keeps no tags "
+            f"({error.operation} is unknown there); select the tables by pattern or list them"
+        ) from None
 
 
 def _matches(selection: TableSelection, name: str, connection: Connection) -> bool:
