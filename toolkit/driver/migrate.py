@@ -21,6 +21,7 @@ from typing import Any
 from toolkit.connectors import source_for, target_for
 from toolkit.connectors.base import Described, Source, Target
 from toolkit.driver.estimate import warn_if_snapshot_is_long
+from toolkit.driver.metrics import table_view
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
 from toolkit.errors import UserError
@@ -54,7 +55,8 @@ def run_migration(
 ) -> MigrationResult:
     source, target, described, checked = _checked_sides(options)
     state = RunState(options.state_path)
-    progress, status = watched(progress, status, state, options.metrics)
+    metrics = table_view(options.metrics, options.config.source.table)
+    progress, status = watched(progress, status, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
     try:
@@ -81,7 +83,8 @@ def run_migration(
 def _checked_sides(options: MigrateOptions) -> tuple[Source, Target, Described, Any]:
     """Both sides, read and checked before the state file exists: a refusal leaves every
     table and file as it was. What the target's check learnt goes to its preparation."""
-    config, metrics = options.config, options.metrics
+    config = options.config
+    metrics = table_view(options.metrics, config.source.table)
     connecting = partial(connect, failures=metrics)
     source = source_for(config, connecting)
     target = target_for(config, connecting, None if metrics is None else metrics.writes_failed.inc)
