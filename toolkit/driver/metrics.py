@@ -110,7 +110,8 @@ class TableMetrics:
     """
 
     def __init__(self, families: _TableFamilies, run: _RunPhase, table: str) -> None:
-        f, self.table, self._families = families, table, families
+        f = self._families = families
+        self.table = table
         self._liveness = run.liveness
         self.phase = _TablePhase(run, table)
         self.segments_total = f.segments_total.labels(table)
