@@ -68,9 +68,10 @@ def test_metrics_status_and_json_logs_follow_a_run(
     try:
         migration = run.migrate("--log-format", "json", "--metrics-port", str(port))
         until("the replay", lambda: scrape_phase(port) == "replay", run, migration)
-        metrics = scrape(port)
-        assert metrics["toolkit_items_copied_total"] == ITEMS
-        assert metrics["toolkit_segments_done"] == metrics["toolkit_segments_total"] == 4
+        metrics, table = scrape(port), f'{{table="{case.table}"}}'  # a single run's table too
+        assert metrics["toolkit_items_copied_total" + table] == ITEMS
+        assert metrics["toolkit_segments_done" + table] == 4
+        assert metrics["toolkit_segments_total" + table] == 4
         assert metrics["toolkit_seconds_since_progress"] == 0  # no work waits
         code, now = status(run.state)
         assert now["live"] and now["snapshot_done"] and code == (0 if now["drained"] else 1)
@@ -81,7 +82,7 @@ def test_metrics_status_and_json_logs_follow_a_run(
         until("the changes", lambda: progress(run.state).records >= CHANGES, run, migration)
         until("their metrics", lambda: applied(port) >= CHANGES, run, migration)
         last = scrape(port)
-        assert last["toolkit_replication_lag_seconds"] == 0  # every change read is applied
+        assert last["toolkit_replication_lag_seconds" + table] == 0  # every change read is applied
         out, err = run.stop(migration, signal.SIGTERM)
     finally:
         run.kill_all()
@@ -147,7 +148,8 @@ def test_a_stalled_target_shows_in_the_stall_gauge_and_in_status(
             errors = (
                 'toolkit_request_errors_total{code="ConnectionError",operation="BatchWriteItem",'
             )
-            assert scrape(port)[errors + 'side="target"}'] >= 1  # labels in sorted order
+            labels = f'side="target",table="{case.table}"}}'  # labels in sorted order
+            assert scrape(port)[errors + labels] >= 1
             proxy.set_mode(Mode.PASS)
             run.kill(migration)
         finally:

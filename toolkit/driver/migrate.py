@@ -22,6 +22,7 @@ from typing import Any
 from toolkit.connectors import source_for, target_for
 from toolkit.connectors.base import Described, Source, Target
 from toolkit.driver.estimate import warn_if_snapshot_is_long
+from toolkit.driver.metrics import table_view
 from toolkit.driver.migration import MigrateOptions, MigrationResult, _Run
 from toolkit.driver.observers import watched
 from toolkit.errors import UserError
@@ -76,7 +77,8 @@ def migrate_table(
     several); its preparation and snapshot hold ``snapshot_gate`` (a run of several
     copies a few tables at a time), its replay does not."""
     source, target, described, checked = sides
-    progress, status = watched(*shown, state, options.metrics)
+    metrics = table_view(options.metrics, options.config.source.table)
+    progress, status = watched(*shown, state, metrics)
     # Retries wait on the stop event, so Ctrl-C is prompt even while a side is down.
     options = replace(options, retry=stoppable(options.retry, stop))
     run = _Run(options, source, target, described, state, progress, stop, checked)
@@ -101,7 +103,8 @@ def migrate_table(
 def checked_sides(options: MigrateOptions) -> Sides:
     """Both sides, read and checked before the state file exists: a refusal leaves every
     table and file as it was. What the target's check learnt goes to its preparation."""
-    config, metrics = options.config, options.metrics
+    config = options.config
+    metrics = table_view(options.metrics, config.source.table)
     connecting = partial(connect, failures=metrics)
     source = source_for(config, connecting)
     target = target_for(config, connecting, None if metrics is None else metrics.writes_failed.inc)

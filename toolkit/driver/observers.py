@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from toolkit.driver.metrics import Metrics
+from toolkit.driver.metrics import TableMetrics
 from toolkit.work.replay import ReplayStats, ReplayStatus
 from toolkit.work.snapshot import SnapshotProgress
 from toolkit.work.state import RunState
@@ -46,7 +46,7 @@ class StateNotes:
 
 class SnapshotObserver:
     def __init__(
-        self, display: SnapshotProgress, metrics: Metrics | None, notes: StateNotes | None
+        self, display: SnapshotProgress, metrics: TableMetrics | None, notes: StateNotes | None
     ) -> None:
         self._display, self._metrics, self._notes = display, metrics, notes
         self._started_at = time.time()
@@ -103,7 +103,7 @@ class SnapshotObserver:
 
 class ReplayObserver:
     def __init__(
-        self, display: ReplayStatus, metrics: Metrics | None, notes: StateNotes | None
+        self, display: ReplayStatus, metrics: TableMetrics | None, notes: StateNotes | None
     ) -> None:
         self._display, self._metrics, self._notes = display, metrics, notes
         self._applied_at: float | None = None
@@ -137,7 +137,7 @@ class ReplayObserver:
 
 
 def watched(
-    display: SnapshotProgress, status: ReplayStatus, state: RunState, metrics: Metrics | None
+    display: SnapshotProgress, status: ReplayStatus, state: RunState, metrics: TableMetrics | None
 ) -> tuple[SnapshotObserver, ReplayObserver]:
     """The run's progress and status, passed on to the display, the metrics and the state."""
     notes = StateNotes(state)

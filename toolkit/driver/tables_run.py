@@ -29,6 +29,7 @@ from toolkit.connectors import source_for, target_for
 from toolkit.connectors.base import Connect, Described
 from toolkit.connectors.table.listing import selected_tables
 from toolkit.driver.log_format import TABLE
+from toolkit.driver.metrics import table_view
 from toolkit.driver.migrate import NEW_STATE, Sides, migrate_table
 from toolkit.driver.migration import MigrateOptions, MigrationResult
 from toolkit.driver.tables_board import TablesBoard
@@ -71,6 +72,8 @@ def run_tables(options: MigrateOptions, board: TablesBoard, stop: threading.Even
             ", ".join(t.entry.source for t in tables),
             extra={"tables": [t.entry.source for t in tables]},
         )
+        for table in tables:  # every table counts in the run's phase from the start
+            table_view(options.metrics, table.entry.source)
         gate = threading.Semaphore(min(SNAPSHOTS_AT_ONCE, len(tables)))
         results: dict[str, MigrationResult] = {}
         failed: dict[str, str] = {}
@@ -201,8 +204,8 @@ def _one_table(
 
 
 def _sides(options: MigrateOptions, table: _Table) -> Sides:
-    connecting = partial(connect, failures=options.metrics)
-    metrics = options.metrics
+    metrics = table_view(options.metrics, table.entry.source)
+    connecting = partial(connect, failures=metrics)
     source = source_for(table.config, connecting)
     target = target_for(
         table.config, connecting, None if metrics is None else metrics.writes_failed.inc
