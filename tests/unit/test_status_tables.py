@@ -65,19 +65,23 @@ def test_a_failed_table_is_never_ready(
     assert run.as_json(max_lag)["tables"][1]["failed"] == why
 
 
-def test_the_rows_say_each_tables_phase_and_a_failed_one_says_why() -> None:
-    copying = {
+def copying(items: int, of: int, seconds: float) -> dict[str, str]:
+    """The notes of a live snapshot that copied ``items`` of ``of`` in ``seconds``."""
+    return {
         "phase": "snapshot",
-        "source_items": "1000",
-        "snapshot_items": "100",
+        "source_items": str(of),
+        "snapshot_items": str(items),
         "snapshot_started_at": "0",
-        "noted_at": "10",
-        "stream": STREAM,
+        "noted_at": str(seconds),
     }
+
+
+def test_the_rows_say_each_tables_phase_and_a_failed_one_says_why() -> None:
+    orders = status_of({**copying(100, 1000, 10.0), "stream": STREAM}, COUNTS, True, 11.0)
     run = RunOfTables(
         True,
         (
-            TableStatus("orders", "orders_v2", status_of(copying, COUNTS, True, 11.0)),
+            TableStatus("orders", "orders_v2", orders),
             table("users", {**REPLAYING, "lag_seconds": "2.5"}, live=True),
             table("carts", {"phase": "snapshot"}, failed="the target carts has another key"),
             table("logs", {"snapshot": "done"}),  # no stream followed: done
@@ -103,18 +107,12 @@ def test_the_rows_say_each_tables_phase_and_a_failed_one_says_why() -> None:
 
 
 def test_the_total_eta_is_the_items_left_at_the_rates_together() -> None:
-    def copying(items: int, of: int, seconds: float) -> TableStatus:
-        notes = {
-            "phase": "snapshot",
-            "source_items": str(of),
-            "snapshot_items": str(items),
-            "snapshot_started_at": "0",
-            "noted_at": str(seconds),
-        }
+    def table_copying(items: int, of: int, seconds: float) -> TableStatus:
+        notes = copying(items, of, seconds)
         return TableStatus("t", "t", status_of(notes, Tables(1, 0, 0, 0, 0, 0), True, 0.0))
 
-    # 900 + 1,000 items left at 100 + 50 items/s: the small table no longer waits.
-    run = RunOfTables(True, (copying(100, 1000, 1.0), copying(50, 1050, 1.0)))
+    # 900 + 1,000 items left at 100 + 50 items/s: the copying tables share the budgets.
+    run = RunOfTables(True, (table_copying(100, 1000, 1.0), table_copying(50, 1050, 1.0)))
     total = run.total(None)
     assert total.items_estimate == 2050 and total.items_copied == 150
     assert total.eta_seconds == pytest.approx(1900 / 150)
