@@ -4,6 +4,8 @@ The file is read as SQLite sees it (the commits still in its -wal too), never
 written, and its lock is never taken, so a live run goes on undisturbed. Exit codes,
 for a cut-over script to wait on: 0 when the stream is drained (or the lag is below
 --max-lag), or the run is done with no stream to follow; 1 when not yet; 2 on an error.
+A run of several tables shows a row per table and their total, and exits 0 only when
+every table is ready (a failed one never is).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from toolkit.config import limits
 from toolkit.driver.migrate_command import default_state_path
 from toolkit.errors import UserError
 from toolkit.logic.status import Status, Tables, status_of
+from toolkit.logic.status_tables import RunOfTables, TableStatus, table_pairs
 from toolkit.work.state_file import as_sqlite_sees_it
+from toolkit.work.state_open import scope_names
 
 EXIT_READY, EXIT_NOT_YET = 0, 1
 
@@ -56,19 +60,25 @@ def status(
     """A run's phase, snapshot progress (with an ETA), shards, checkpoint age and lag.
 
     Exit 0 when the stream is drained (or the lag is below --max-lag), or the run is
-    done with no stream to follow; 1 when not yet.
+    done with no stream to follow; 1 when not yet. A run of several tables: a summary
+    line, a line per table and the total; exit 0 only when every table is ready.
     """
     path = state_path or default_state_path(config_path or Path("config.yaml"))
     now = read_status(path, time.time())
-    if as_json:
-        click.echo(orjson.dumps({**now.as_json(), "ready": now.ready(max_lag)}).decode())
+    if isinstance(now, RunOfTables):
+        shown, lines = now.as_json(max_lag), now.lines(max_lag)
     else:
-        for line in now.lines():
+        shown, lines = {**now.as_json(), "ready": now.ready(max_lag)}, now.lines()
+    if as_json:
+        click.echo(orjson.dumps(shown).decode())
+    else:
+        for line in lines:
             click.echo(line)
     return EXIT_READY if now.ready(max_lag) else EXIT_NOT_YET
 
 
-def read_status(path: Path, now: float) -> Status:
+def read_status(path: Path, now: float) -> Status | RunOfTables:
+    """The run's status; a run of several tables (its list in the state): each one's."""
     if not path.is_file():
         raise UserError(
             f"no state file {path}: give the --state (or --config) the run was started with"
@@ -77,13 +87,35 @@ def read_status(path: Path, now: float) -> Status:
     try:
         with _reading(path, live) as db:
             db.execute("BEGIN")  # one snapshot of a live run's file for every count
+            found = {
+                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
             notes = {str(k): str(v) for k, v in db.execute("SELECT name, value FROM run")}
-            tables = _tables(db)
-    except sqlite3.Error as error:
+            if "tables" not in notes:
+                return status_of(notes, _tables(db, found, scope_names("")), live, now)
+            pairs = table_pairs(notes["tables"])
+            return RunOfTables(
+                live,
+                tuple(_table(db, found, source, target, live, now) for source, target in pairs),
+            )
+    except (sqlite3.Error, ValueError) as error:
         raise UserError(
             f"cannot read the state file {path} ({error}); is it a run's state?"
         ) from None
-    return status_of(notes, tables, live, now)
+
+
+def _table(
+    db: sqlite3.Connection, found: set[str], source: str, target: str, live: bool, now: float
+) -> TableStatus:
+    """One table of a run of several, from its own part of the file (none yet: starting)."""
+    names = scope_names(source)
+    run = names["run"]
+    rows = db.execute(f"SELECT name, value FROM {run}") if run.strip('"') in found else []
+    notes = {str(k): str(v) for k, v in rows}
+    failed = notes.get("failed", "")
+    # A failed table copies and follows nothing until the run is started again.
+    status = status_of(notes, _tables(db, found, names), live and not failed, now)
+    return TableStatus(source, target, status, failed)
 
 
 @contextmanager
@@ -100,17 +132,17 @@ def _reading(path: Path, live: bool) -> Iterator[sqlite3.Connection]:
         yield db
 
 
-def _tables(db: sqlite3.Connection) -> Tables:
-    """The counts of the state's tables; one an older state lacks counts 0."""
-    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+def _tables(db: sqlite3.Connection, found: set[str], names: dict[str, str]) -> Tables:
+    """The counts of a scope's tables; one an older state (or a table not started) lacks
+    counts 0."""
     sums = {
         "segments": "COUNT(*), COALESCE(SUM(done), 0), COALESCE(SUM(items), 0)",
         "shards": "COUNT(*), COALESCE(SUM(finished), 0), COALESCE(SUM(records), 0)",
         "export_files": "COUNT(*), COALESCE(SUM(items), 0)",
     }
     counts = {
-        table: [int(n) for n in db.execute(f"SELECT {sql} FROM {table}").fetchone()]
-        if table in names
+        table: [int(n) for n in db.execute(f"SELECT {sql} FROM {names[table]}").fetchone()]
+        if names[table].strip('"') in found
         else [0, 0, 0]
         for table, sql in sums.items()
     }

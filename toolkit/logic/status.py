@@ -75,21 +75,24 @@ class Status:
         age = self.checkpoint_age_seconds
         return [
             f"phase: {self.phase} ({'running' if self.live else 'not running'})",
-            f"snapshot: {self._snapshot()} ({self.segments_done} of "
+            f"snapshot: {self.snapshot_text()} ({self.segments_done} of "
             f"{'?' if self.segments_total is None else self.segments_total} {self.segments_are})",
             self._stream(),
-            f"last checkpoint: {'none' if age is None else _duration(age) + ' ago'}",
-            f"replication lag: {self._lag()}",
+            f"last checkpoint: {'none' if age is None else duration(age) + ' ago'}",
+            f"replication lag: {self.lag_text()}",
         ]
 
-    def _snapshot(self) -> str:
+    def snapshot_text(self, with_rate: bool = True) -> str:
+        """The snapshot's items and ETA (and this run's rate, unless a row has no room)."""
         if self.snapshot_done:
             return f"done, {self.items_copied:,} items"
         copied = f"{self.items_copied:,}" + (
             f" of about {self.items_estimate:,}" if self.items_estimate else ""
         )
-        rate = f", {self.items_per_second:,.0f} items/s" if self.items_per_second else ""
-        eta = f", about {_duration(self.eta_seconds)} left" if self.eta_seconds else ""
+        rate = (
+            f", {self.items_per_second:,.0f} items/s" if self.items_per_second and with_rate else ""
+        )
+        eta = f", about {duration(self.eta_seconds)} left" if self.eta_seconds else ""
         return f"{copied} items{rate}{eta}"
 
     def _stream(self) -> str:
@@ -100,9 +103,9 @@ class Status:
             f"{self.records_applied:,} records applied (counted before the per-batch collapse)"
         )
 
-    def _lag(self) -> str:
+    def lag_text(self, no_stream: str = "none (no stream followed)") -> str:
         if not self.follows_stream:
-            return "none (no stream followed)"
+            return no_stream
         if self.lag_seconds is None:
             return "unknown"
         return f"{self.lag_seconds:.1f} s" + (" (drained)" if self.drained else "")
@@ -204,7 +207,7 @@ def _number(text: str | None) -> float | None:
     return number if number is not None and math.isfinite(number) else None
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
