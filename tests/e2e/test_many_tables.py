@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.conftest import Endpoints
+from tests.refusals import Case
 from tests.scenario import Run
 from tests.tables import create_table, load, scan_all, section, write_config
 
@@ -216,3 +217,22 @@ def test_a_failing_table_fails_alone_with_one_line_and_exit_2(
     assert f"{good}: Snapshot done: 1500 items" in out
     assert scan_all(endpoints.source, good) == scan_all(endpoints.target, good)
     assert "key schema" in (_fact(run.state, failing, "failed") or "")
+
+
+def test_a_missing_table_refuses_the_whole_run_and_leaves_everything(
+    case: Case, endpoints: Endpoints, source_client: DynamoDBClient
+) -> None:
+    present = f"{case.table}_here"
+    create_table(source_client, present)
+    load(endpoints.source, present, ({"id": {"S": f"k{i}"}} for i in range(20)), ["id"])
+    source = section(endpoints.source, "unused")
+    target = section(endpoints.target, "unused", streamChanges=True)
+    del source["table"], target["table"]
+    config = write_config(
+        case.tmp / "config.yaml", source, target, tables=[present, f"{case.table}_missing"]
+    )
+    case.refused("migrate", config, f"{case.table}_missing")
+    described = source_client.describe_table(TableName=present)["Table"]
+    assert "StreamSpecification" not in described or not described["StreamSpecification"].get(
+        "StreamEnabled"
+    )

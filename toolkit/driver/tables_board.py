@@ -129,7 +129,8 @@ class TablesBoard(Display):
     def close(self) -> None:
         if self._live is not None:
             self._live.stop()
-        log.info("%s", self.summary())
+        if self._lines:  # a run refused before its tables began shows nothing
+            log.info("%s", self.summary())
 
 
 _PHASES = ("waiting", "snapshot", "replay", "drained", "done", "stopped", "failed")

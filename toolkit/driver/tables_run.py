@@ -33,7 +33,7 @@ from toolkit.driver.metrics import table_view
 from toolkit.driver.migrate import NEW_STATE, Sides, migrate_table
 from toolkit.driver.migration import MigrateOptions, MigrationResult
 from toolkit.driver.tables_board import TablesBoard
-from toolkit.errors import ToolkitError
+from toolkit.errors import ToolkitError, UserError
 from toolkit.logic.shares import shares
 from toolkit.wire.connections import connect
 from toolkit.work.state import RunState
@@ -110,7 +110,11 @@ def _described(options: MigrateOptions, state: RunState) -> list[_Table]:
     tables = []
     for entry in entries:
         one = for_table(config, entry)
-        described = source_for(one, connecting).describe()  # a missing table refuses all
+        try:  # a missing table refuses the run: every table is moved, or none starts
+            described = source_for(one, connecting).describe()
+        except UserError as error:
+            where = f"check tables in {config.origin}"
+            raise UserError(str(error).replace("check source.table", where)) from None
         tables.append(_Table(entry, one, described, state.scoped(entry.source)))
     return tables
 
