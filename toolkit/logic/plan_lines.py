@@ -63,10 +63,10 @@ def _table_lines(table: TablePlan, plan: Plan, rules: Rules) -> list[str]:
     facts = table.facts
     name = facts.source if facts.source == facts.target else f"{facts.source} -> {facts.target}"
     return [
-        f"table {name}: {facts.items:,} items, {size(facts.size)}",
+        f"table {name}: {counted(facts.items, 'item')}, {size(facts.size)}",
         f"  read budget: {_budget(table, plan)}",
         f"  snapshot: {_snapshot(table, rules)}",
-        f"  consumes: {table.read_units:,} read units, {table.write_units:,} write units",
+        f"  consumes: {_units(table.read_units, table.write_units)}",
         f"  stream: {_stream(facts.shards)}",
         *(f"  will not keep: {note}" for note in facts.notes),
         *(f"  cannot migrate: {refusal}" for refusal in facts.refusals),
@@ -111,20 +111,27 @@ def _too_long(table: TablePlan, rules: Rules) -> str:
 
 
 def _stream(shards: int | None) -> str:
-    if shards is None:
-        return "no stream yet"
-    return f"{shards:,} shard{'' if shards == 1 else 's'} now"
+    return "no stream yet" if shards is None else f"{counted(shards, 'shard')} now"
+
+
+def _units(reads: int, writes: int) -> str:
+    return f"{counted(reads, 'read unit')}, {counted(writes, 'write unit')}"
+
+
+def counted(count: int, thing: str) -> str:
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"
 
 
 def _total_lines(plan: Plan) -> list[str]:
     tables = plan.tables
     items = sum(t.facts.items for t in tables)
     shards = sum(t.facts.shards or 0 for t in tables)
+    reads, writes = sum(t.read_units for t in tables), sum(t.write_units for t in tables)
     said = [
-        f"total: {len(tables)} table{'' if len(tables) == 1 else 's'}, {items:,} items, "
+        f"total: {counted(len(tables), 'table')}, {counted(items, 'item')}, "
         f"{size(sum(t.facts.size for t in tables))}; snapshots at least "
-        f"{duration(plan.seconds)}; {sum(t.read_units for t in tables):,} read units, "
-        f"{sum(t.write_units for t in tables):,} write units; {shards:,} stream shards now",
+        f"{duration(plan.seconds)}; {_units(reads, writes)}; "
+        f"{counted(shards, 'stream shard')} now",
     ]
     if not plan.fits:
         said.append(f"the run cannot end its snapshots in time: {plan.advice}")
