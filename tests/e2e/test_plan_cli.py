@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_alternator_fit_cli import DescribingProxy
+from tests.e2e.test_alternator_fit_cli import (
+    DescribingProxy,
+    everything_alternator_lacks,
+    indexed_source,
+    two_hash_attributes,
+)
+from tests.e2e.test_alternator_fit_cli import config as alternator_config
+from tests.fakes.fake_alternator import fake_cluster
 from tests.refusals import Case, Seen
 from tests.tables import create_table, load, section, write_config
 
@@ -166,3 +173,18 @@ def test_a_missing_table_is_one_error_line(case: Case, tables: list[str]) -> Non
 def test_a_pattern_that_matches_nothing_is_one_error_line(case: Case) -> None:
     case.source_table()
     case.refused("plan", several(case, {"pattern": f"{case.table}_nothing_*"}), "match no table")
+
+
+def test_an_alternator_target_says_what_it_will_not_keep_and_cannot_hold(case: Case) -> None:
+    indexed_source(case)
+    with fake_cluster(case.endpoints.target) as cluster:
+        with DescribingProxy(case.endpoints.source, everything_alternator_lacks) as proxy:
+            code, said, _ = planned(case, alternator_config(case, proxy, cluster))
+        assert code == 0, said
+        assert "  will not keep: source table " in said
+        assert "TableClass STANDARD_INFREQUENT_ACCESS" in said
+        with DescribingProxy(case.endpoints.source, two_hash_attributes) as proxy:
+            code, said, _ = planned(case, alternator_config(case, proxy, cluster))
+        assert code == 1, said
+        assert "  cannot migrate: source table" in said and "by_a (a HASH, b HASH)" in said
+        assert not any(cluster.count(n, "CreateTable") for n in range(3))
