@@ -90,9 +90,9 @@ class Plan:
 def shares(total: float, weights: Sequence[float]) -> list[float]:
     """``total`` split in proportion to the weights (equal parts when all are 0): each
     table of a run gets the budget its size asks for, so all end together."""
-    whole = sum(weights)
     if not weights:
         return []
+    whole = sum(weights)
     if whole <= 0:
         return [total / len(weights)] * len(weights)
     return [total * weight / whole for weight in weights]
@@ -110,6 +110,8 @@ def write_units(items: int, size: int) -> int:
 
 
 def plan(facts: Sequence[TableFacts], budgets: Budgets, rules: Rules) -> Plan:
+    """Each table's costs and time at its budget, and the run's: its snapshots run at once
+    in one process, so the run is never faster than that process copies every item."""
     copied = [f if f.copies_snapshot else _nothing_copied(f) for f in facts]
     reads = [read_units(f.size, rules) for f in copied]
     writes = [write_units(f.items, f.size) if f.writes_table else 0 for f in copied]
