@@ -32,6 +32,7 @@ FLAGS = {
     "migrate": ("--state", "run.sqlite"),
     "verify": ("--both-directions",),
     "mutate": ("--keys", "10", "--duration", "2"),
+    "plan": (),
 }
 
 

@@ -33,6 +33,7 @@ COMMANDS = {
     "local": "toolkit.local.commands",
     "migrate": "toolkit.driver.migrate_command",
     "mutate": "mutator.command",
+    "plan": "toolkit.driver.plan_command",
     "status": "toolkit.driver.status_command",
     "verify": "verify.command",
 }

@@ -22,11 +22,24 @@ log = logging.getLogger("migrator")
 def check_source_fits(
     config: MigrationConfig, source: Connection, description: Mapping[str, Any]
 ) -> None:
+    refuse_unfit(config, description)
+    for note in fit_notes(config, source, description):
+        log.warning("%s", note)
+
+
+def refuse_unfit(config: MigrationConfig, description: Mapping[str, Any]) -> None:
+    """UserError when the target cannot hold the source table (`toolkit plan` says it)."""
+    if config.target.type == "alternator":
+        refuse_multi_attribute_keys(description)
+
+
+def fit_notes(
+    config: MigrationConfig, source: Connection, description: Mapping[str, Any]
+) -> list[str]:
+    """One line for each thing of the source the target will not keep."""
     if config.target.type != "alternator":
-        return
-    refuse_multi_attribute_keys(description)
+        return []
     # An Alternator source has neither (the way back): nothing to ask.
     asked = config.source.type == "dynamodb"
     extras = table_extras(source.control(), description, source.where) if asked else Extras()
-    for note in notes(description, extras):
-        log.warning("%s", note)
+    return notes(description, extras)
