@@ -85,3 +85,47 @@ class VerifyObserver:
         self._display.direction_done()
         if self._metrics is not None:
             self._metrics.progressed(working=False)
+
+
+class TablesBar(Display):
+    """A line per direction being compared, for the tables compared at once: one live
+    display on stderr for all of them (a terminal shows only one)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        console = console or Console(stderr=True)
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:>12,.0f} items"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+            redirect_stdout=stdout_is_terminal(),
+        )
+        self._progress.start()
+
+    def close(self) -> None:
+        self._progress.stop()
+
+    def for_table(self, name: str) -> ComparisonProgress:
+        return _TableLine(self._progress, name)
+
+
+class _TableLine:
+    """One table's line on a TablesBar, while one of its directions is compared."""
+
+    def __init__(self, progress: Progress, name: str) -> None:
+        self._progress, self._name = progress, name
+        self._task: TaskID | None = None
+
+    def direction_started(self, name: str, segments: int) -> None:
+        self._task = self._progress.add_task(f"{self._name}: {name} ({segments} segments)")
+
+    def page_compared(self, items: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, items)
+
+    def direction_done(self) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = None

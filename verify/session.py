@@ -152,7 +152,10 @@ def run_verify(
     report: ReportFile,
     console: Console,
     progress: Progress,
+    read_budget: CapacityBudget | None = None,
 ) -> Summary:
+    """Compare one pair of tables; ``read_budget``: the source's reads, when shared with
+    other tables' comparisons (by default the config's own)."""
     metrics = options.metrics
     source = connect("source", config.source, metrics)
     target = connect("target", config.target, metrics)
@@ -173,7 +176,12 @@ def run_verify(
             layout,
             settings,
             Table(
-                *(source_plane, layout.source_table, options.retry, _read_budget(config)),
+                *(
+                    source_plane,
+                    layout.source_table,
+                    options.retry,
+                    read_budget or source_reads(config),
+                ),
                 reports_capacity=not config.source.remove_consumed_capacity,
             ),
             Table(target_plane, layout.target_table, options.retry),
@@ -192,9 +200,7 @@ def pass_settings(config: MigrationConfig, options: VerifyOptions, layout: Layou
     return PassSettings(
         # one count for both sides: the config notes target.scanSegments as unused
         segments=options.segments or config.source.scan_segments or layout.default_segments(),
-        workers=options.workers
-        or config.source.max_map_tasks
-        or min(options.engine.parallelism or MIN_SEGMENTS, int(limits.MAP_TASKS.high)),
+        workers=workers(config, options),
         both_directions=options.both_directions,
         recheck_delay=options.recheck_delay,
         page_items=options.page_items,
@@ -202,7 +208,16 @@ def pass_settings(config: MigrationConfig, options: VerifyOptions, layout: Layou
     )
 
 
-def _read_budget(config: MigrationConfig) -> CapacityBudget:
+def workers(config: MigrationConfig, options: VerifyOptions) -> int:
+    """Segments read at a time: --workers, else source.maxMapTasks, else the engine's."""
+    return (
+        options.workers
+        or config.source.max_map_tasks
+        or min(options.engine.parallelism or MIN_SEGMENTS, int(limits.MAP_TASKS.high))
+    )
+
+
+def source_reads(config: MigrationConfig) -> CapacityBudget:
     """The source's readThroughput x throughputReadPercent (0.5 unless given), as migrate."""
     return CapacityBudget(
         share(config.source.read_throughput, config.source.throughput_read_percent)
