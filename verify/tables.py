@@ -73,7 +73,7 @@ def verify_tables(
         "Comparing %d tables, %d at a time, %d workers each",
         *(len(entries), at_once, max(1, total // at_once)),
     )
-    run = _Run(
+    run = TablesRun(
         dataclasses.replace(options, workers=max(1, total // at_once)),
         report,
         console,
@@ -99,7 +99,7 @@ def check_tables(configs: list[MigrationConfig], options: VerifyOptions) -> None
 
 
 @dataclass
-class _Run:
+class TablesRun:
     options: VerifyOptions
     report: ReportFile
     console: Console
