@@ -19,7 +19,7 @@ from toolkit.driver.metrics import Metrics
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.logic.sizing import MIN_SEGMENTS, share
-from toolkit.wire.connections import connect
+from toolkit.wire.connections import Connection, connect
 from toolkit.wire.dataplane import DataPlane
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.scan import Table
@@ -146,19 +146,34 @@ class Session:
         return Repairer(writer, target.batch_size, frozenset({"missing"}))
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What the tables of a run share: each side's connection (its endpoint, credentials
+    and clients: making them costs ~0.3 s of CPU a side) and the source's read budget."""
+
+    source: Connection
+    target: Connection
+    reads: CapacityBudget
+
+
 def run_verify(
     config: MigrationConfig,
     options: VerifyOptions,
     report: ReportFile,
     console: Console,
     progress: Progress,
-    read_budget: CapacityBudget | None = None,
+    shared: Shared | None = None,
 ) -> Summary:
-    """Compare one pair of tables; ``read_budget``: the source's reads, when shared with
-    other tables' comparisons (by default the config's own)."""
+    """Compare one pair of tables; ``shared``: the sides and the source's read budget of a
+    run of several tables (by default this config's own)."""
     metrics = options.metrics
-    source = connect("source", config.source, metrics)
-    target = connect("target", config.target, metrics)
+    if shared is None:
+        shared = Shared(
+            connect("source", config.source, metrics),
+            connect("target", config.target, metrics),
+            source_reads(config),
+        )
+    source, target = shared.source, shared.target
     layout = read_layout(config, source, target)
     settings = pass_settings(config, options, layout)
     if settings.tolerance:
@@ -180,7 +195,7 @@ def run_verify(
                     source_plane,
                     layout.source_table,
                     options.retry,
-                    read_budget or source_reads(config),
+                    shared.reads,
                 ),
                 reports_capacity=not config.source.remove_consumed_capacity,
             ),

@@ -24,11 +24,10 @@ from toolkit.config.model import TableEntry
 from toolkit.config.tables import for_table
 from toolkit.errors import TerminalError, ToolkitError, UserError
 from toolkit.wire.connections import connect
-from toolkit.wire.throughput import CapacityBudget
 from verify.compare import Progress
 from verify.layout import read_layout
 from verify.report import ReportFile, TableReport
-from verify.session import VerifyOptions, run_verify, source_reads, workers
+from verify.session import Shared, VerifyOptions, run_verify, source_reads, workers
 
 log = logging.getLogger("verify")
 
@@ -66,7 +65,12 @@ def verify_tables(
     every table is identical. A table that cannot be compared raises its error, named,
     after the reports of the tables compared before it."""
     configs = [for_table(config, entry) for entry in entries]
-    check_tables(configs, options)
+    shared = Shared(
+        connect("source", config.source, options.metrics),
+        connect("target", config.target, options.metrics),
+        source_reads(config),  # one budget for all: the run's reads never exceed it
+    )
+    check_tables(configs, shared)
     total = workers(config, options)
     at_once = tables_at_once(len(entries), total, options.engine.in_process)
     log.info(
@@ -78,7 +82,7 @@ def verify_tables(
         report,
         console,
         progress,
-        source_reads(config),  # one budget for all: the run's reads never exceed it
+        shared,
     )
     with ThreadPoolExecutor(at_once, thread_name_prefix="verify-table") as pool:
         list(pool.map(run.compare, entries, configs))
@@ -89,13 +93,11 @@ def verify_tables(
     return all(done.identical for done in run.compared)
 
 
-def check_tables(configs: list[MigrationConfig], options: VerifyOptions) -> None:
+def check_tables(configs: list[MigrationConfig], shared: Shared) -> None:
     """Every pair exists with keys that match, before any comparison (or repair) starts:
     bad input is refused whole, as a single table's verify refuses it."""
     for config in configs:
-        source = connect("source", config.source, options.metrics)
-        target = connect("target", config.target, options.metrics)
-        read_layout(config, source, target)
+        read_layout(config, shared.source, shared.target)
 
 
 @dataclass
@@ -104,7 +106,7 @@ class TablesRun:
     report: ReportFile
     console: Console
     progress: Callable[[str], Progress]
-    budget: CapacityBudget  # the source's reads, shared by every table
+    shared: Shared  # the sides and the source's read budget
     compared: list[Compared] = dataclasses.field(default_factory=list)
     failure: ToolkitError | None = None
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
@@ -120,7 +122,7 @@ class TablesRun:
                 TableReport(self.report, entry.source),
                 _like(self.console, screen),
                 self.progress(entry.source),
-                read_budget=self.budget,
+                self.shared,
             )
         except ToolkitError as error:
             self._failed(entry, error)

@@ -19,12 +19,13 @@ from toolkit.config import MigrationConfig
 from toolkit.config.model import TableEntry
 from toolkit.config.tables import for_table
 from toolkit.errors import UserError
+from toolkit.wire.connections import connect
 from toolkit.wire.throughput import CapacityBudget
 from toolkit.work.state import RunState
 from verify import tables as tables_module
 from verify.report import ReportFile
 from verify.run_tables import recorded_tables, tables_to_verify
-from verify.session import VerifyOptions
+from verify.session import Shared, VerifyOptions
 from verify.settings import Flags, load_verify_config
 from verify.tables import AT_ONCE, Compared, TablesRun, tables_at_once, verdict
 
@@ -135,7 +136,9 @@ def test_a_table_that_fails_is_named_after_the_ones_compared(
         ReportFile(None),
         Console(file=screen, width=200),
         lambda name: SimpleNamespace(),
-        CapacityBudget(None),
+        Shared(
+            connect("source", config.source), connect("target", config.target), CapacityBudget(None)
+        ),
     )
     for name in ("aaa", "bbb", "ccc"):
         entry = TableEntry(name, name)
