@@ -12,6 +12,21 @@ from toolkit.driver.progress import Display, stdout_is_terminal
 from verify.compare import Progress as ComparisonProgress
 
 
+def _items_shown(console: Console | None, *more: TextColumn) -> Progress:
+    """Items compared (and ``more``) a line, on a terminal only, gone once done."""
+    console = console or Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:>12,.0f} items"),
+        *more,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+        redirect_stdout=stdout_is_terminal(),
+    )
+
+
 class ComparisonBar(Display):
     """Items compared and items/s on stderr, shown only while a direction runs.
 
@@ -20,17 +35,7 @@ class ComparisonBar(Display):
     """
 
     def __init__(self, console: Console | None = None) -> None:
-        console = console or Console(stderr=True)
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            TextColumn("{task.completed:>12,.0f} items"),
-            TextColumn("{task.fields[rate]:>9,.0f} items/s"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-            redirect_stdout=stdout_is_terminal(),
-        )
+        self._progress = _items_shown(console, TextColumn("{task.fields[rate]:>9,.0f} items/s"))
         self._lock = threading.Lock()
         self._task: TaskID | None = None
         self._items = 0
@@ -92,16 +97,7 @@ class TablesBar(Display):
     display on stderr for all of them (a terminal shows only one)."""
 
     def __init__(self, console: Console | None = None) -> None:
-        console = console or Console(stderr=True)
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            TextColumn("{task.completed:>12,.0f} items"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-            redirect_stdout=stdout_is_terminal(),
-        )
+        self._progress = _items_shown(console)
         self._progress.start()
 
     def close(self) -> None:

@@ -149,7 +149,7 @@ class Session:
 @dataclass(frozen=True)
 class Shared:
     """What the tables of a run share: each side's connection (its endpoint, credentials
-    and clients: making them costs ~0.3 s of CPU a side) and the source's read budget."""
+    and clients: a session and its client cost ~0.7 s of CPU) and the source's read budget."""
 
     source: Connection
     target: Connection
@@ -191,12 +191,7 @@ def run_verify(
             layout,
             settings,
             Table(
-                *(
-                    source_plane,
-                    layout.source_table,
-                    options.retry,
-                    shared.reads,
-                ),
+                *(source_plane, layout.source_table, options.retry, shared.reads),
                 reports_capacity=not config.source.remove_consumed_capacity,
             ),
             Table(target_plane, layout.target_table, options.retry),
