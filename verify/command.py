@@ -19,10 +19,12 @@ from toolkit.driver import observability
 from toolkit.driver.log_format import display_console
 from toolkit.engines.choose import engine_for, engine_options
 from toolkit.errors import UserError
-from verify.progress import ComparisonBar
+from verify.progress import ComparisonBar, TablesBar
 from verify.report import ReportFile
+from verify.run_tables import tables_to_verify
 from verify.session import PAGE_ITEMS, VerifyOptions, run_verify
 from verify.settings import Flags, SideFlags, load_verify_config
+from verify.tables import verify_tables
 
 log = logging.getLogger("verify")
 
@@ -47,6 +49,14 @@ EXIT_DIFFERENT = 1
 )
 @click.option("--target-table", metavar="NAME", help="Overrides target.table.")
 @click.option("--region", help="AWS region of both sides; overrides the file.")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A config with tables: the run's state file, whose tables are compared "
+    "[default: CONFIG's name + .state.sqlite, if there; else the tables the config selects].",
+)
 @click.option(
     "--both-directions",
     is_flag=True,
@@ -121,6 +131,7 @@ def verify(
     target_endpoint: str | None,
     target_table: str | None,
     region: str | None,
+    state_path: Path | None,
     both_directions: bool,
     segments: int | None,
     workers: int | None,
@@ -149,6 +160,11 @@ def verify(
         SideFlags(source_endpoint, source_table), SideFlags(target_endpoint, target_table), region
     )
     config = load_verify_config(config_path, flags)
+    if state_path is not None and config.tables is None:
+        raise UserError(
+            f"--state {state_path}: {config.origin} names one table, and verify reads a state "
+            "only for a config with tables; leave --state out"
+        )
     # Not the config's metricsPort: that is the migration's, which may run beside verify.
     metrics = observability.start(log_format, metrics_port, metrics_address, metrics_per_shard)
     for note in config.notes:
@@ -167,10 +183,17 @@ def verify(
             engine=stack.enter_context(engine_for(engine, master, spark_conf)),
             metrics=metrics,
         )
+        # The tables are known (and checked) before the report file is made.
+        entries = None if config.tables is None else tables_to_verify(config, state_path)
         stream = stack.enter_context(_open_report(report_path)) if report_path else None
-        bar = stack.enter_context(ComparisonBar(display_console()))
-        summary = run_verify(config, options, ReportFile(stream), Console(), bar)
-    return EXIT_IDENTICAL if summary.identical else EXIT_DIFFERENT
+        if entries is not None:
+            bars = stack.enter_context(TablesBar(display_console()))
+            report = ReportFile(stream)
+            identical = verify_tables(config, entries, options, report, Console(), bars.for_table)
+        else:
+            bar = stack.enter_context(ComparisonBar(display_console()))
+            identical = run_verify(config, options, ReportFile(stream), Console(), bar).identical
+    return EXIT_IDENTICAL if identical else EXIT_DIFFERENT
 
 
 def _open_report(path: Path) -> IO[bytes]:

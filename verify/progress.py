@@ -12,6 +12,21 @@ from toolkit.driver.progress import Display, stdout_is_terminal
 from verify.compare import Progress as ComparisonProgress
 
 
+def _items_shown(console: Console | None, *more: TextColumn) -> Progress:
+    """Items compared (and ``more``) a line, on a terminal only, gone once done."""
+    console = console or Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:>12,.0f} items"),
+        *more,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+        redirect_stdout=stdout_is_terminal(),
+    )
+
+
 class ComparisonBar(Display):
     """Items compared and items/s on stderr, shown only while a direction runs.
 
@@ -20,17 +35,7 @@ class ComparisonBar(Display):
     """
 
     def __init__(self, console: Console | None = None) -> None:
-        console = console or Console(stderr=True)
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            TextColumn("{task.completed:>12,.0f} items"),
-            TextColumn("{task.fields[rate]:>9,.0f} items/s"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-            redirect_stdout=stdout_is_terminal(),
-        )
+        self._progress = _items_shown(console, TextColumn("{task.fields[rate]:>9,.0f} items/s"))
         self._lock = threading.Lock()
         self._task: TaskID | None = None
         self._items = 0
@@ -85,3 +90,38 @@ class VerifyObserver:
         self._display.direction_done()
         if self._metrics is not None:
             self._metrics.progressed(working=False)
+
+
+class TablesBar(Display):
+    """A line per direction being compared, for the tables compared at once: one live
+    display on stderr for all of them (a terminal shows only one)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self._progress = _items_shown(console)
+        self._progress.start()
+
+    def close(self) -> None:
+        self._progress.stop()
+
+    def for_table(self, name: str) -> ComparisonProgress:
+        return _TableLine(self._progress, name)
+
+
+class _TableLine:
+    """One table's line on a TablesBar, while one of its directions is compared."""
+
+    def __init__(self, progress: Progress, name: str) -> None:
+        self._progress, self._name = progress, name
+        self._task: TaskID | None = None
+
+    def direction_started(self, name: str, segments: int) -> None:
+        self._task = self._progress.add_task(f"{self._name}: {name} ({segments} segments)")
+
+    def page_compared(self, items: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, items)
+
+    def direction_done(self) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = None

@@ -48,6 +48,20 @@ class ReportFile:
             self._stream.flush()
 
 
+class TableReport(ReportFile):
+    """One table's lines in the report file of a verify of several: each names its table."""
+
+    def __init__(self, report: ReportFile, table: str) -> None:
+        super().__init__(None)
+        self._report, self._table = report, table
+
+    def write(self, line: dict[str, Any]) -> None:
+        self._report.write({"table": self._table, **line})
+
+    def flush(self) -> None:
+        self._report.flush()
+
+
 @dataclass
 class Findings:
     """The sink of one pass: counts, the report file, the repairer, a few for the screen."""

@@ -19,7 +19,7 @@ from toolkit.driver.metrics import Metrics
 from toolkit.engines.base import Engine
 from toolkit.engines.embedded import EmbeddedEngine
 from toolkit.logic.sizing import MIN_SEGMENTS, share
-from toolkit.wire.connections import connect
+from toolkit.wire.connections import Connection, connect
 from toolkit.wire.dataplane import DataPlane
 from toolkit.wire.retry import RetryPolicy
 from toolkit.wire.scan import Table
@@ -146,16 +146,34 @@ class Session:
         return Repairer(writer, target.batch_size, frozenset({"missing"}))
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What the tables of a run share: each side's connection (its endpoint, credentials
+    and clients: a session and its client cost ~0.7 s of CPU) and the source's read budget."""
+
+    source: Connection
+    target: Connection
+    reads: CapacityBudget
+
+
 def run_verify(
     config: MigrationConfig,
     options: VerifyOptions,
     report: ReportFile,
     console: Console,
     progress: Progress,
+    shared: Shared | None = None,
 ) -> Summary:
+    """Compare one pair of tables; ``shared``: the sides and the source's read budget of a
+    run of several tables (by default this config's own)."""
     metrics = options.metrics
-    source = connect("source", config.source, metrics)
-    target = connect("target", config.target, metrics)
+    if shared is None:
+        shared = Shared(
+            connect("source", config.source, metrics),
+            connect("target", config.target, metrics),
+            source_reads(config),
+        )
+    source, target = shared.source, shared.target
     layout = read_layout(config, source, target)
     settings = pass_settings(config, options, layout)
     if settings.tolerance:
@@ -173,7 +191,7 @@ def run_verify(
             layout,
             settings,
             Table(
-                *(source_plane, layout.source_table, options.retry, _read_budget(config)),
+                *(source_plane, layout.source_table, options.retry, shared.reads),
                 reports_capacity=not config.source.remove_consumed_capacity,
             ),
             Table(target_plane, layout.target_table, options.retry),
@@ -192,9 +210,7 @@ def pass_settings(config: MigrationConfig, options: VerifyOptions, layout: Layou
     return PassSettings(
         # one count for both sides: the config notes target.scanSegments as unused
         segments=options.segments or config.source.scan_segments or layout.default_segments(),
-        workers=options.workers
-        or config.source.max_map_tasks
-        or min(options.engine.parallelism or MIN_SEGMENTS, int(limits.MAP_TASKS.high)),
+        workers=workers(config, options),
         both_directions=options.both_directions,
         recheck_delay=options.recheck_delay,
         page_items=options.page_items,
@@ -202,7 +218,16 @@ def pass_settings(config: MigrationConfig, options: VerifyOptions, layout: Layou
     )
 
 
-def _read_budget(config: MigrationConfig) -> CapacityBudget:
+def workers(config: MigrationConfig, options: VerifyOptions) -> int:
+    """Segments read at a time: --workers, else source.maxMapTasks, else the engine's."""
+    return (
+        options.workers
+        or config.source.max_map_tasks
+        or min(options.engine.parallelism or MIN_SEGMENTS, int(limits.MAP_TASKS.high))
+    )
+
+
+def source_reads(config: MigrationConfig) -> CapacityBudget:
     """The source's readThroughput x throughputReadPercent (0.5 unless given), as migrate."""
     return CapacityBudget(
         share(config.source.read_throughput, config.source.throughput_read_percent)

@@ -34,6 +34,10 @@ class Flags:
     def name_both_tables(self) -> bool:
         return bool(self.source.table and self.target.table)
 
+    @property
+    def name_a_table(self) -> bool:
+        return bool(self.source.table or self.target.table)
+
 
 def load_verify_config(path: Path | None, flags: Flags) -> MigrationConfig:
     """The config file (``path``, else ./config.yaml if there) with the flags on top."""
@@ -45,7 +49,13 @@ def load_verify_config(path: Path | None, flags: Flags) -> MigrationConfig:
                 "(with --source-endpoint and --target-endpoint for servers other than AWS)"
             )
         return parse_config(overridden({}, flags), origin="the command line")
-    config = parse_config(overridden(read_yaml(file), flags), origin=str(file))
+    data = read_yaml(file)
+    if isinstance(data, dict) and data.get("tables") is not None and flags.name_a_table:
+        raise UserError(
+            f"{file} names several tables (tables:), and --source-table and --target-table "
+            "one: leave them out to compare every table of the run"
+        )
+    config = parse_config(overridden(data, flags), origin=str(file))
     if config.target.s3_export is not None:
         raise UserError(
             f"{file}: target.type is dynamodb-s3-export, and verify compares two tables; load "
