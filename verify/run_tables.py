@@ -18,7 +18,7 @@ from toolkit.config import MigrationConfig
 from toolkit.config.model import TableEntry
 from toolkit.connectors.table.listing import selected_tables
 from toolkit.driver.migrate_command import default_state_path
-from toolkit.driver.status_command import _live, _reading
+from toolkit.driver.status_command import live_run, reading
 from toolkit.errors import UserError
 
 log = logging.getLogger("verify")
@@ -52,7 +52,7 @@ def recorded_tables(path: Path) -> list[tuple[str, str]] | None:
     """The [source, target] pairs the run recorded; None when it recorded none (a run of
     one table, or one that stopped before it found its tables)."""
     try:
-        with _reading(path, _live(path)) as db:
+        with reading(path, live_run(path)) as db:
             names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
             row = (
                 db.execute("SELECT value FROM run WHERE name = 'tables'").fetchone()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.conftest import Endpoints
+from tests.helpers import run_cli
 from tests.refusals import Case
 from tests.scenario import Run
 from tests.tables import create_table, load, scan_all, section, write_config
@@ -191,6 +192,15 @@ def test_twelve_tables_killed_twice_resumed_drained_and_identical(
         assert _fact(run.state, name, "failed") in ("", None)
         assert scan_all(endpoints.source, name) == scan_all(endpoints.target, name), name
     assert scan_all(endpoints.target, names[0]), "the tables hold items"
+    status = run_cli("status", "--state", str(run.state))
+    assert status.returncode == 0 and f"{len(names)} of {len(names)} ready" in status.stdout
+    verify = run_cli(
+        *("verify", "--config", str(run.config), "--state", str(run.state)),
+        "--both-directions",
+        timeout=WAIT,
+    )
+    assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-2000:]
+    assert f"{len(names)} tables identical" in verify.stdout
 
 
 def test_a_failing_table_fails_alone_with_one_line_and_exit_2(

@@ -83,9 +83,9 @@ def read_status(path: Path, now: float) -> Status | RunOfTables:
         raise UserError(
             f"no state file {path}: give the --state (or --config) the run was started with"
         )
-    live = _live(path)
+    live = live_run(path)
     try:
-        with _reading(path, live) as db:
+        with reading(path, live) as db:
             db.execute("BEGIN")  # one snapshot of a live run's file for every count
             found = {
                 row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -119,7 +119,7 @@ def _table(
 
 
 @contextmanager
-def _reading(path: Path, live: bool) -> Iterator[sqlite3.Connection]:
+def reading(path: Path, live: bool) -> Iterator[sqlite3.Connection]:
     """A live run's file through SQLite's shared memory, one more reader beside its
     writer; a file no run writes, as SQLite sees it (its -wal included) without writing
     anything beside it: also in a read-only folder."""
@@ -151,7 +151,7 @@ def _tables(db: sqlite3.Connection, found: set[str], names: dict[str, str]) -> T
     return Tables(segments, done, items, shards - finished, finished, records, files, file_items)
 
 
-def _live(path: Path) -> bool:
+def live_run(path: Path) -> bool:
     """Whether the process that last locked the run is still running: its pid is in the
     lock file. Looked at, never locked: taking the lock could turn a run starting away."""
     try:
