@@ -26,7 +26,7 @@ from toolkit.config import MigrationConfig
 from toolkit.config.model import TableEntry
 from toolkit.config.tables import for_table
 from toolkit.connectors import source_for, target_for
-from toolkit.connectors.base import Connect, Described
+from toolkit.connectors.base import Connect, Described, Source
 from toolkit.connectors.table.listing import selected_tables
 from toolkit.driver.log_format import TABLE
 from toolkit.driver.metrics import table_view
@@ -60,6 +60,7 @@ class _Table:
     config: MigrationConfig
     described: Described
     view: RunState
+    source: Source  # described once: its connection serves the table's whole run
 
 
 def run_tables(options: MigrateOptions, board: TablesBoard, stop: threading.Event) -> TablesResult:
@@ -72,8 +73,6 @@ def run_tables(options: MigrateOptions, board: TablesBoard, stop: threading.Even
             ", ".join(t.entry.source for t in tables),
             extra={"tables": [t.entry.source for t in tables]},
         )
-        for table in tables:  # every table counts in the run's phase from the start
-            table_view(options.metrics, table.entry.source)
         gate = threading.Semaphore(min(SNAPSHOTS_AT_ONCE, len(tables)))
         results: dict[str, MigrationResult] = {}
         failed: dict[str, str] = {}
@@ -105,17 +104,18 @@ def run_tables(options: MigrateOptions, board: TablesBoard, stop: threading.Even
 def _described(options: MigrateOptions, state: RunState) -> list[_Table]:
     """The run's tables, each source described: before any table is touched."""
     config = options.config
-    connecting = partial(connect, failures=options.metrics)
-    entries = _entries(config, state, connecting)
+    entries = _entries(config, state, partial(connect, failures=options.metrics))
     tables = []
     for entry in entries:
         one = for_table(config, entry)
+        metrics = table_view(options.metrics, entry.source)
+        source = source_for(one, partial(connect, failures=metrics))
         try:  # a missing table refuses the run: every table is moved, or none starts
-            described = source_for(one, connecting).describe()
+            described = source.describe()
         except UserError as error:
             where = f"check tables in {config.origin}"
             raise UserError(str(error).replace("check source.table", where)) from None
-        tables.append(_Table(entry, one, described, state.scoped(entry.source)))
+        tables.append(_Table(entry, one, described, state.scoped(entry.source), source))
     return tables
 
 
@@ -210,12 +210,11 @@ def _one_table(
 def _sides(options: MigrateOptions, table: _Table) -> Sides:
     metrics = table_view(options.metrics, table.entry.source)
     connecting = partial(connect, failures=metrics)
-    source = source_for(table.config, connecting)
     target = target_for(
         table.config, connecting, None if metrics is None else metrics.writes_failed.inc
     )
     checked = target.check(table.described)
-    return source, target, table.described, checked
+    return table.source, target, table.described, checked
 
 
 def failure_line(result: TablesResult) -> str:
